@@ -1,19 +1,29 @@
-"""Allocators by CLI name: one registry, so options, help text and tests all come from here."""
+"""Allocators by CLI name: one registry, so options, help text and tests all come from here.
+
+The registry names each allocator by ``module:function`` and imports it on first use, so that
+building the CLI's ``--allocator`` choices does not import numpy (``arena --help`` stays fast).
+The problem and plan types are re-exported lazily for the same reason.
+"""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from arena.allocators.problem import Buffer, Plan, PlanStatus, Problem, peak_of
-from arena.allocators.tflm_greedy import tflm_greedy
-from arena.allocators.validate import ValidationReport, Violation, validate_plan
 from arena.errors import ArenaError
 
-Allocator = Callable[[Problem], Plan]
+if TYPE_CHECKING:
+    from arena.allocators.problem import Plan, Problem
 
-#: CLI name -> (function, one-line description for ``--help``).
-ALLOCATORS: dict[str, tuple[Allocator, str]] = {
-    "tflm": (tflm_greedy, "port of TFLM's GreedyMemoryPlanner: what the device does by default"),
+    Allocator = Callable[[Problem], Plan]
+
+#: CLI name -> (``module:function``, one-line description for ``--help``).
+ALLOCATORS: dict[str, tuple[str, str]] = {
+    "tflm": (
+        "arena.allocators.tflm_greedy:tflm_greedy",
+        "port of TFLM's GreedyMemoryPlanner: what the device does by default",
+    ),
 }
 
 DEFAULT_ALLOCATOR = "tflm"
@@ -24,31 +34,40 @@ def get_allocator(name: str) -> Allocator:
 
     Examples
     --------
+    >>> get_allocator("tflm").__name__
+    'tflm_greedy'
     >>> get_allocator("bestfit")
     Traceback (most recent call last):
     ...
     arena.errors.ArenaError: unknown allocator 'bestfit'; choose one of: tflm
     """
     try:
-        return ALLOCATORS[name][0]
+        target = ALLOCATORS[name][0]
     except KeyError:
         raise ArenaError(
             f"unknown allocator {name!r}; choose one of: {', '.join(ALLOCATORS)}"
         ) from None
+    module_name, function_name = target.split(":")
+    function: Allocator = getattr(importlib.import_module(module_name), function_name)
+    return function
 
 
-__all__ = [
-    "ALLOCATORS",
-    "DEFAULT_ALLOCATOR",
-    "Allocator",
-    "Buffer",
-    "Plan",
-    "PlanStatus",
-    "Problem",
-    "ValidationReport",
-    "Violation",
-    "get_allocator",
-    "peak_of",
-    "tflm_greedy",
-    "validate_plan",
-]
+_LAZY = {
+    "Buffer": "arena.allocators.problem",
+    "Plan": "arena.allocators.problem",
+    "PlanStatus": "arena.allocators.problem",
+    "Problem": "arena.allocators.problem",
+    "peak_of": "arena.allocators.problem",
+    "ValidationReport": "arena.allocators.validate",
+    "Violation": "arena.allocators.validate",
+    "validate_plan": "arena.allocators.validate",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["ALLOCATORS", "DEFAULT_ALLOCATOR", "get_allocator", *_LAZY]

@@ -1,0 +1,126 @@
+"""The ``arena`` command line: parse options, call one library function, render, pick the exit code.
+
+Exit codes: 0 success; 1 a correctly computed negative verdict (e.g. an invalid plan); 2 bad
+input (any ``ArenaError``, printed as one ``arena: error: ...`` line, and click's usage errors).
+Library modules are imported inside the commands so that ``arena --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import click
+
+from arena import __version__
+from arena.allocators import ALLOCATORS, DEFAULT_ALLOCATOR
+from arena.errors import ArenaError
+from arena.kernels import DEFAULT_KERNELS, KERNEL_LIBRARIES
+
+EXIT_OK = 0
+EXIT_VERDICT = 1
+EXIT_BAD_INPUT = 2
+
+
+class _UserError(click.ClickException):
+    """An ``ArenaError`` on its way out: one stderr line, exit code 2, no traceback."""
+
+    exit_code = EXIT_BAD_INPUT
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"arena: error: {self.message}", err=True)
+
+
+class _ArenaGroup(click.Group):
+    """Turns every ``ArenaError`` raised by a command into the one-line error above."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ArenaError as error:
+            raise _UserError(str(error)) from error
+
+
+def _choices_help(registry: dict[str, Any], describe: Any) -> str:
+    return "; ".join(f"{name}: {describe(entry)}" for name, entry in registry.items())
+
+
+@click.group(cls=_ArenaGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="arena")
+@click.option("-v", "--verbose", count=True, help="More diagnostics on stderr (-vv for debug).")
+def cli(verbose: int) -> None:
+    """Size, shrink, prove and export the TensorFlow Lite Micro tensor arena of an int8 model.
+
+    Start with `arena plan MODEL.tflite`: the arena head TFLM will plan on the device, buffer
+    by buffer. Every command exits 0 on success, 1 on a negative verdict, 2 on bad input.
+    """
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="arena: %(levelname)s: %(message)s")
+
+
+@cli.command("plan")
+@click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--allocator",
+    type=click.Choice(list(ALLOCATORS)),
+    default=DEFAULT_ALLOCATOR,
+    show_default=True,
+    help="How to place the buffers. " + _choices_help(ALLOCATORS, lambda entry: entry[1]),
+)
+@click.option(
+    "--kernels",
+    type=click.Choice(list(KERNEL_LIBRARIES)),
+    default=DEFAULT_KERNELS,
+    show_default=True,
+    help="Kernel library the firmware links (decides scratch buffers and supported ops). "
+    + _choices_help(KERNEL_LIBRARIES, lambda library: library.description),
+)
+@click.option("--buffers", is_flag=True, help="Also print one row per planned buffer (lifetime, size, offset).")
+@click.option("--map", "memory_map", is_flag=True, help="Also draw the plan: one row per op step, arena offsets across.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of text (for scripts and CI).")
+@click.option(
+    "--allow-unsupported",
+    is_flag=True,
+    help="Plan ops the kernel library cannot run (without their scratch buffers) and warn, instead of failing.",
+)
+@click.pass_context
+def plan_command(
+    ctx: click.Context,
+    model: Path,
+    allocator: str,
+    kernels: str,
+    buffers: bool,
+    memory_map: bool,
+    as_json: bool,
+    allow_unsupported: bool,
+) -> None:
+    """Plan MODEL's tensor arena as TFLM does and report the head size.
+
+    The head is the planned, non-persistent part of the arena: every activation tensor and
+    kernel scratch buffer at its offset, 16-byte aligned, exactly as TFLM's GreedyMemoryPlanner
+    lays it out. The lower bound is the most bytes live at any one op step: no plan can be
+    smaller. Exits 1 if the plan fails the independent validator (a bug worth reporting).
+    """
+    from arena import report
+    from arena.planning import plan_model
+
+    result = plan_model(model, allocator=allocator, kernels=kernels, allow_unsupported=allow_unsupported)
+    for warning in result.table.warnings:
+        click.echo(f"arena: warning: {warning}", err=True)
+    if as_json:
+        click.echo(report.render_plan_json(result), nl=False)
+    else:
+        click.echo(report.render_plan_text(result), nl=False)
+        if buffers:
+            click.echo()
+            click.echo(report.render_buffer_table(result), nl=False)
+        if memory_map:
+            click.echo()
+            click.echo(report.render_memory_map(result), nl=False)
+    ctx.exit(EXIT_OK if result.ok else EXIT_VERDICT)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="arena")

@@ -1,0 +1,81 @@
+"""One call from a model file to a checked plan: the pipeline every command starts with.
+
+model -> lifetimes -> problem -> plan, then the independent validator. The CLI calls this and
+renders the result; it holds no planning logic of its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from arena.allocators import DEFAULT_ALLOCATOR, get_allocator
+from arena.allocators.problem import Plan
+from arena.allocators.validate import ValidationReport, Violation, ViolationKind, validate_plan
+from arena.kernels import DEFAULT_KERNELS
+from arena.lifetimes import LifetimeTable, StepOrigin, derive_lifetimes
+from arena.model.reader import read_model
+from arena.model.records import Model
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlanResult:
+    """A model, the problem TFLM would solve for it, a plan, and the plan's validation."""
+
+    model: Model
+    table: LifetimeTable
+    plan: Plan
+    allocator: str
+    validation: ValidationReport
+
+    @property
+    def offline_overlaps(self) -> tuple[Violation, ...]:
+        """Overlaps between buffers the model's own offline plan placed.
+
+        TFLM trusts an offline plan without checking it, and offline planners (Vela) overlap
+        buffers on purpose, so these are reported but do not make the plan invalid.
+        """
+        buffers = self.table.problem.buffers
+        return tuple(
+            v
+            for v in self.validation.violations
+            if v.kind is ViolationKind.OVERLAP and all(buffers[i].fixed_offset is not None for i in v.buffers)
+        )
+
+    @property
+    def ok(self) -> bool:
+        """True when the plan breaks no rule apart from overlaps the model's offline plan chose."""
+        return len(self.validation.violations) == len(self.offline_overlaps)
+
+    @property
+    def peak_step(self) -> StepOrigin | None:
+        """The first step at which the live bytes peak (what the lower bound is made of)."""
+        return self.table.step_origin(self.table.problem.peak_step())
+
+
+def plan_model(
+    model: Model | str | Path,
+    *,
+    allocator: str = DEFAULT_ALLOCATOR,
+    kernels: str = DEFAULT_KERNELS,
+    allow_unsupported: bool = False,
+) -> PlanResult:
+    """Read (if given a path), derive TFLM's buffers, plan them and validate the plan.
+
+    Raises
+    ------
+    ArenaError
+        For an unreadable model, an unsupported op (unless ``allow_unsupported``), or an unknown
+        allocator or kernel library name.
+    """
+    loaded = model if isinstance(model, Model) else read_model(model)
+    planner = get_allocator(allocator)
+    table = derive_lifetimes(loaded, kernels, allow_unsupported=allow_unsupported)
+    plan = planner(table.problem)
+    return PlanResult(
+        model=loaded,
+        table=table,
+        plan=plan,
+        allocator=allocator,
+        validation=validate_plan(table.problem, plan),
+    )

@@ -1,0 +1,171 @@
+"""Renderers from a plan result to what people and machines read: text, a memory map, JSON.
+
+Pure functions returning strings; the caller decides where they go.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from arena import __version__
+from arena.lifetimes import BufferKind
+from arena.planning import PlanResult
+from arena.units import format_bytes
+
+#: Version of the JSON document layout; bumped when a field changes meaning or disappears.
+JSON_SCHEMA_VERSION = 1
+_MAP_SYMBOLS = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def buffer_rows(result: PlanResult) -> list[dict[str, Any]]:
+    """One JSON-ready row per planned buffer, in TFLM's AddBuffer order."""
+    rows = []
+    for buffer, origin, offset in zip(
+        result.table.problem.buffers, result.table.origins, result.plan.offsets, strict=True
+    ):
+        rows.append(
+            {
+                "kind": str(origin.kind),
+                "tensor": origin.global_tensor,
+                "subgraph": origin.subgraph,
+                "op": origin.op,
+                "name": origin.name,
+                "bytes": origin.raw_bytes,
+                "aligned_bytes": buffer.size,
+                "first": buffer.first,
+                "last": buffer.last,
+                "offset": offset,
+                "fixed": buffer.fixed_offset is not None,
+            }
+        )
+    return rows
+
+
+def plan_document(result: PlanResult) -> dict[str, Any]:
+    """The ``arena plan --json`` document."""
+    model = result.model
+    peak = result.peak_step
+    return {
+        "schema_version": JSON_SCHEMA_VERSION,
+        "tool": {"name": "arena", "version": __version__},
+        "model": {
+            "path": model.path,
+            "sha256": model.sha256,
+            "bytes": model.size_bytes,
+            "subgraphs": len(model.subgraphs),
+            "operators": model.operator_count,
+            "tensors": model.tensor_count,
+        },
+        "allocator": result.allocator,
+        "kernels": result.table.kernels,
+        "arena": {
+            "head_bytes": result.plan.peak_bytes,
+            "lower_bound_bytes": result.plan.lower_bound_bytes,
+            "status": str(result.plan.status),
+            "optimal": result.plan.is_optimal,
+            "peak_step": None if peak is None else peak.step,
+            "peak_op": None
+            if peak is None
+            else {"subgraph": peak.subgraph, "op": peak.op, "op_name": peak.op_name},
+        },
+        "valid": result.ok,
+        "violations": [v.message for v in result.validation.violations if v not in result.offline_overlaps],
+        "offline_overlaps": [v.message for v in result.offline_overlaps],
+        "warnings": list(result.table.warnings),
+        "buffers": buffer_rows(result),
+    }
+
+
+def render_plan_json(result: PlanResult) -> str:
+    """The plan document as indented JSON text, ending in a newline."""
+    return json.dumps(plan_document(result), indent=2) + "\n"
+
+
+def _gap_line(result: PlanResult) -> str:
+    head = result.plan.peak_bytes
+    bound = result.plan.lower_bound_bytes
+    if head == bound:
+        return f"{format_bytes(bound)}: this plan is optimal"
+    if head < bound:
+        return f"{format_bytes(bound)}: above the head because the offline plan overlaps live buffers"
+    return f"{format_bytes(bound)}: this plan is {head - bound:,} B ({(head - bound) / bound:.1%}) above it"
+
+
+def render_plan_text(result: PlanResult) -> str:
+    """A short human summary: head, bound, buffer counts and the peak op."""
+    model = result.model
+    kinds = [origin.kind for origin in result.table.origins]
+    peak = result.peak_step
+    lines = [
+        f"model        {model.display_name}: {model.operator_count} ops, {model.tensor_count} tensors,"
+        f" {len(model.subgraphs)} subgraph{'s' if len(model.subgraphs) != 1 else ''}",
+        f"planner      {result.allocator} (kernels: {result.table.kernels})",
+        f"arena head   {format_bytes(result.plan.peak_bytes)}",
+        f"lower bound  {_gap_line(result)}",
+        f"buffers      {len(kinds)} planned: {kinds.count(BufferKind.TENSOR)} tensors,"
+        f" {kinds.count(BufferKind.SCRATCH)} scratch",
+    ]
+    if peak is not None:
+        where = f"op {peak.op} {peak.op_name}" if peak.op is not None else f"entering subgraph {peak.subgraph}"
+        lines.append(
+            f"peak         step {peak.step} (subgraph {peak.subgraph}, {where}):"
+            f" {format_bytes(result.plan.lower_bound_bytes)} live"
+        )
+    for violation in result.offline_overlaps:
+        lines.append(f"note         offline plan (trusted by TFLM): {violation.message}")
+    if not result.ok:
+        broken = [v for v in result.validation.violations if v not in result.offline_overlaps]
+        lines.append(f"INVALID PLAN {len(broken)} violations:")
+        lines.extend(f"  {v.message}" for v in broken)
+    return "\n".join(lines) + "\n"
+
+
+def _short(name: str, width: int = 48) -> str:
+    """Converter tensor names run to hundreds of characters; keep the informative tail."""
+    return name if len(name) <= width else "..." + name[-(width - 3) :]
+
+
+def render_buffer_table(result: PlanResult) -> str:
+    """One row per planned buffer, in TFLM's order, with lifetime and offset."""
+    header = f"{'#':>4} {'kind':7} {'tensor':>6} {'op':>4} {'bytes':>9} {'aligned':>9} {'first':>5} {'last':>5} {'offset':>9}  name"
+    lines = [header]
+    for index, row in enumerate(buffer_rows(result)):
+        tensor = "-" if row["tensor"] is None else str(row["tensor"])
+        op = "-" if row["op"] is None else str(row["op"])
+        fixed = "*" if row["fixed"] else " "
+        lines.append(
+            f"{index:>4} {row['kind']:7} {tensor:>6} {op:>4} {row['bytes']:>9,} {row['aligned_bytes']:>9,}"
+            f" {row['first']:>5} {row['last']:>5} {row['offset']:>8,}{fixed}  {_short(row['name'])}"
+        )
+    if any(row["fixed"] for row in buffer_rows(result)):
+        lines.append("* offset fixed by the model's OfflineMemoryAllocation metadata")
+    return "\n".join(lines) + "\n"
+
+
+def render_memory_map(result: PlanResult, width: int = 64) -> str:
+    """A picture of the plan: one row per step, arena offsets left to right.
+
+    Each planned buffer is drawn with the symbol of its index (0-9, a-z, A-Z, repeating), ``.``
+    is free arena, so gaps and the peak step are visible at a glance.
+    """
+    head = result.plan.peak_bytes
+    problem = result.table.problem
+    if head == 0 or not problem.buffers:
+        return "(empty arena)\n"
+    scale = head / width
+    first_step = min(b.first for b in problem.buffers)
+    last_step = max(b.last for b in problem.buffers)
+    lines = [f"memory map: {width} columns = {format_bytes(head)}, 1 column = {scale:,.0f} B"]
+    for step in range(first_step, last_step + 1):
+        row = ["."] * width
+        live = 0
+        for index, (buffer, offset) in enumerate(zip(problem.buffers, result.plan.offsets, strict=True)):
+            if buffer.first <= step <= buffer.last and buffer.size:
+                live += buffer.size
+                start = int(offset / scale)
+                end = max(start + 1, int((offset + buffer.size) / scale + 0.999))
+                for column in range(start, min(end, width)):
+                    row[column] = _MAP_SYMBOLS[index % len(_MAP_SYMBOLS)]
+        lines.append(f"{step:>5} |{''.join(row)}| {live:>9,} B")
+    return "\n".join(lines) + "\n"

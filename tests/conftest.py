@@ -1,0 +1,63 @@
+"""Shared fixtures: the ../shared folder (skip when absent, fail under CI) and tiny records."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from arena.model.records import Model, Operator, Subgraph, Tensor
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DIR = PROJECT_ROOT.parent / "shared"
+BUNDLED_MODELS = PROJECT_ROOT / "models"
+
+
+def shared_models_dir() -> Path:
+    """``../shared/models``, or skip (a user's clone) / fail (CI=true) when it is missing."""
+    models = SHARED_DIR / "models"
+    if not models.is_dir():
+        message = f"{models} is missing: the shared real models live beside the project checkout"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return models
+
+
+def shared_model_paths() -> list[Path]:
+    """Every shared .tflite (empty when ../shared is absent; tests then skip via the fixture)."""
+    models = SHARED_DIR / "models"
+    return sorted(models.rglob("*.tflite")) if models.is_dir() else []
+
+
+def model_id(path: Path) -> str:
+    return path.name.removesuffix(".tflite")
+
+
+@pytest.fixture
+def shared_dir() -> Path:
+    """The shared models folder, with the skip/fail rule above."""
+    return shared_models_dir()
+
+
+def tensor(index: int, shape: tuple[int, ...], *, type_code: int = 9, const: bool = False,
+           variable: bool = False, name: str | None = None) -> Tensor:
+    """A tensor record; int8 (type 9) unless told otherwise."""
+    return Tensor(index=index, name=name or f"t{index}", shape=shape, type_code=type_code,
+                  buffer=index + 1 if const else 0, has_data=const, is_variable=variable)
+
+
+def operator(index: int, op_name: str, inputs: tuple[int, ...], outputs: tuple[int, ...],
+             options: dict[str, object] | None = None, custom_options: bytes = b"") -> Operator:
+    """An operator record; builtin unless ``op_name`` starts with ``CUSTOM:``."""
+    custom = op_name.split(":", 1)[1] if op_name.startswith("CUSTOM:") else None
+    return Operator(index=index, opcode_index=0, builtin_code=32 if custom else 0, op_name=op_name,
+                    custom_code=custom, version=1, inputs=inputs, outputs=outputs,
+                    options=options or {}, custom_options=custom_options)
+
+
+def make_model(*subgraphs: Subgraph, name: str = "test.tflite") -> Model:
+    """A Model record around hand-built subgraphs (no flatbuffer behind it)."""
+    return Model(path=name, sha256="0" * 64, size_bytes=0, version=3, description="",
+                 subgraphs=subgraphs, metadata=(), buffer_count=0, data=b"")
