@@ -1,0 +1,92 @@
+"""MiniMalloc's CSV problem format, converted at the edge to arena's inclusive lifetimes.
+
+MiniMalloc (google/minimalloc) writes one buffer per row, ``id,lower,upper,size``, live in the
+half-open interval ``[lower, upper)``; solutions add an ``offset`` column. arena's core uses
+TFLM's inclusive ``[first, last]``, so ``first = lower`` and ``last = upper - 1``. The row
+``7,3,8,64`` (live at steps 3..7) becomes ``Buffer(name="7", size=64, first=3, last=7)`` and
+converts back to ``7,3,8,64`` unchanged.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from arena.allocators.problem import Buffer, Plan, Problem
+from arena.errors import ArenaError
+
+
+class ProblemFileError(ArenaError):
+    """A problem CSV that does not parse or describes impossible buffers."""
+
+
+_REQUIRED = ("id", "lower", "upper", "size")
+
+
+def _int_field(row: dict[str, str], column: str, line: int, label: str) -> int:
+    text = (row.get(column) or "").strip()
+    try:
+        return int(text)
+    except ValueError:
+        raise ProblemFileError(f"{label}: line {line}: {column} {text!r} is not an integer") from None
+
+
+def parse_problem_csv(text: str, label: str = "problem.csv", capacity: int | None = None) -> Problem:
+    """Parse MiniMalloc CSV text into a problem (alignment 1, no fixed offsets).
+
+    Examples
+    --------
+    >>> p = parse_problem_csv("id,lower,upper,size\\n7,3,8,64\\n")
+    >>> p.buffers[0]
+    Buffer(7: 64 B [3..7])
+    >>> parse_problem_csv("id,lower,upper,size\\n1,5,5,8\\n", "x.csv")
+    Traceback (most recent call last):
+    ...
+    arena.allocators.minimalloc_csv.ProblemFileError: x.csv: line 2: buffer '1' has upper 5 <= lower 5 (intervals are half-open [lower, upper))
+    """
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    missing = [c for c in _REQUIRED if c not in header]
+    if missing:
+        raise ProblemFileError(f"{label}: missing column(s) {', '.join(missing)}; expected id,lower,upper,size")
+    reader.fieldnames = header
+    buffers = []
+    seen: set[str] = set()
+    for line, row in enumerate(reader, start=2):
+        name = (row.get("id") or "").strip()
+        if not name or name in seen:
+            raise ProblemFileError(f"{label}: line {line}: id {name!r} is empty or repeated")
+        seen.add(name)
+        lower, upper, size = (_int_field(row, c, line, label) for c in ("lower", "upper", "size"))
+        if upper <= lower:
+            raise ProblemFileError(
+                f"{label}: line {line}: buffer {name!r} has upper {upper} <= lower {lower}"
+                " (intervals are half-open [lower, upper))"
+            )
+        if size < 0:
+            raise ProblemFileError(f"{label}: line {line}: buffer {name!r} has negative size {size}")
+        buffers.append(Buffer(name=name, size=size, first=lower, last=upper - 1))
+    return Problem(buffers=tuple(buffers), capacity=capacity)
+
+
+def render_solution_csv(problem: Problem, plan: Plan) -> str:
+    """The input columns plus ``offset``, half-open again, one row per buffer in input order.
+
+    Examples
+    --------
+    >>> from arena.allocators.problem import PlanStatus
+    >>> p = parse_problem_csv("id,lower,upper,size\\n7,3,8,64\\n")
+    >>> plan = Plan(offsets=(0,), peak_bytes=64, allocator="x", status=PlanStatus.OPTIMAL,
+    ...             lower_bound_bytes=64)
+    >>> print(render_solution_csv(p, plan), end="")
+    id,lower,upper,size,offset
+    7,3,8,64,0
+    """
+    if len(plan.offsets) != len(problem.buffers):
+        raise ProblemFileError(f"plan has {len(plan.offsets)} offsets for {len(problem.buffers)} buffers")
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([*_REQUIRED, "offset"])
+    for buffer, offset in zip(problem.buffers, plan.offsets, strict=True):
+        writer.writerow([buffer.name, buffer.first, buffer.last + 1, buffer.size, offset])
+    return out.getvalue()
