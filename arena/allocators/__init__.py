@@ -24,6 +24,18 @@ ALLOCATORS: dict[str, tuple[str, str]] = {
         "arena.allocators.tflm_greedy:tflm_greedy",
         "port of TFLM's GreedyMemoryPlanner: what the device does by default",
     ),
+    "best-fit": (
+        "arena.allocators.best_fit:best_fit",
+        "greedy by size, each buffer into the tightest gap (Pisarchyk & Lee 2020)",
+    ),
+    "breadth": (
+        "arena.allocators.breadth_first:breadth_first",
+        "greedy by breadth: busiest op steps first (Pisarchyk & Lee 2020)",
+    ),
+    "hill-climb": (
+        "arena.allocators.hill_climb:hill_climb",
+        "hill climbing over the placement order, as Arm's Vela does",
+    ),
 }
 
 DEFAULT_ALLOCATOR = "tflm"
@@ -39,7 +51,7 @@ def get_allocator(name: str) -> Allocator:
     >>> get_allocator("bestfit")
     Traceback (most recent call last):
     ...
-    arena.errors.ArenaError: unknown allocator 'bestfit'; choose one of: tflm
+    arena.errors.ArenaError: unknown allocator 'bestfit'; choose one of: tflm, best-fit, breadth, hill-climb
     """
     try:
         target = ALLOCATORS[name][0]
