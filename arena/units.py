@@ -18,8 +18,10 @@ class BadSizeError(ArenaError):
     """A size string that does not parse."""
 
 
-def parse_size(text: str) -> int:
+def parse_size(text: str, what: str = "size") -> int:
     """Bytes in ``text``; KB = KiB = 1024 bytes, MB = MiB = 1024 KiB.
+
+    ``what`` names the value in the error message (e.g. ``--capacity``).
 
     Examples
     --------
@@ -29,14 +31,18 @@ def parse_size(text: str) -> int:
     Traceback (most recent call last):
     ...
     arena.units.BadSizeError: size 'lots' does not parse; write e.g. 100KB, 0.25MB or 102400
+    >>> parse_size("1.5", "--budget")
+    Traceback (most recent call last):
+    ...
+    arena.units.BadSizeError: --budget '1.5' is not a whole number of bytes
     """
     match = _SIZE.match(text)
     unit = match.group(2).upper() if match else ""
     if not match or unit not in _UNITS:
-        raise BadSizeError(f"size {text!r} does not parse; write e.g. 100KB, 0.25MB or 102400")
+        raise BadSizeError(f"{what} {text!r} does not parse; write e.g. 100KB, 0.25MB or 102400")
     value = float(match.group(1)) * _UNITS[unit]
     if value != int(value):
-        raise BadSizeError(f"size {text!r} is not a whole number of bytes")
+        raise BadSizeError(f"{what} {text!r} is not a whole number of bytes")
     return int(value)
 
 
@@ -45,9 +51,11 @@ def format_bytes(size: int) -> str:
 
     Examples
     --------
-    >>> format_bytes(16000), format_bytes(32)
-    ('16,000 B (15.6 KiB)', '32 B')
+    >>> format_bytes(16000), format_bytes(32), format_bytes(1048576)
+    ('16,000 B (15.6 KiB)', '32 B', '1,048,576 B (1.00 MiB)')
     """
     if size < 1024:
         return f"{size:,} B"
-    return f"{size:,} B ({size / 1024:.1f} KiB)"
+    if size < 1024**2:
+        return f"{size:,} B ({size / 1024:.1f} KiB)"
+    return f"{size:,} B ({size / 1024**2:.2f} MiB)"

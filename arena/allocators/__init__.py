@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 
     Allocator = Callable[[Problem], Plan]
 
-#: CLI name -> (``module:function``, one-line description for ``--help``).
+#: CLI name -> (``module:function``, one-line description for ``--help``). Anytime allocators
+#: (listed in :data:`ANYTIME`) also take a keyword ``time_limit_seconds``.
 ALLOCATORS: dict[str, tuple[str, str]] = {
     "tflm": (
         "arena.allocators.tflm_greedy:tflm_greedy",
@@ -39,6 +40,9 @@ ALLOCATORS: dict[str, tuple[str, str]] = {
 }
 
 DEFAULT_ALLOCATOR = "tflm"
+
+#: Allocators that search until a time limit and accept ``time_limit_seconds``.
+ANYTIME = frozenset({"hill-climb"})
 
 
 def get_allocator(name: str) -> Allocator:
@@ -64,6 +68,22 @@ def get_allocator(name: str) -> Allocator:
     return function
 
 
+def run_allocator(name: str, problem: Problem, *, time_limit_seconds: float | None = None) -> Plan:
+    """Plan ``problem`` with the allocator named ``name``, passing the time limit to anytime ones.
+
+    Examples
+    --------
+    >>> from arena.allocators.problem import Buffer, Problem
+    >>> p = Problem(buffers=(Buffer(name="a", size=16, first=0, last=0),))
+    >>> run_allocator("hill-climb", p, time_limit_seconds=0.5).peak_bytes
+    16
+    """
+    allocator: Any = get_allocator(name)
+    if name in ANYTIME and time_limit_seconds is not None:
+        return allocator(problem, time_limit_seconds=time_limit_seconds)  # type: ignore[no-any-return]
+    return allocator(problem)  # type: ignore[no-any-return]
+
+
 _LAZY = {
     "Buffer": "arena.allocators.problem",
     "Plan": "arena.allocators.problem",
@@ -82,4 +102,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["ALLOCATORS", "DEFAULT_ALLOCATOR", "get_allocator", *_LAZY]
+__all__ = ["ALLOCATORS", "ANYTIME", "DEFAULT_ALLOCATOR", "get_allocator", "run_allocator", *_LAZY]

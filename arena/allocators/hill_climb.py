@@ -12,20 +12,15 @@ from __future__ import annotations
 
 import random
 import time
-from dataclasses import dataclass
 
 from arena.allocators._placement import conflicts, heuristic_plan, place_in_order
 from arena.allocators.best_fit import best_fit
 from arena.allocators.problem import Plan, Problem, peak_of
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class HillClimbOptions:
-    """How long to climb: at most ``iterations`` moves or ``time_limit_seconds``, with ``seed``."""
-
-    iterations: int = 2000
-    time_limit_seconds: float = 2.0
-    seed: int = 0
+#: Default budget: enough moves for model-sized problems, bounded for hundreds of buffers.
+DEFAULT_ITERATIONS = 2000
+DEFAULT_TIME_LIMIT_SECONDS = 2.0
 
 
 def _initial_order(problem: Problem) -> list[int]:
@@ -36,11 +31,18 @@ def _initial_order(problem: Problem) -> list[int]:
     )
 
 
-def hill_climb(problem: Problem, options: HillClimbOptions = HillClimbOptions()) -> Plan:
+def hill_climb(
+    problem: Problem,
+    *,
+    iterations: int = DEFAULT_ITERATIONS,
+    time_limit_seconds: float | None = DEFAULT_TIME_LIMIT_SECONDS,
+    seed: int = 0,
+) -> Plan:
     """Improve a lowest-fit packing by swapping peak-reaching buffers earlier in the order.
 
-    Stops early when the peak reaches the max-load lower bound. The result is never worse than
-    the best-fit heuristic, which seeds the comparison.
+    Stops at the max-load lower bound, after ``iterations`` moves or ``time_limit_seconds``
+    (None: no time limit). The seed makes runs repeatable. The result is never worse than the
+    best-fit heuristic, which it is compared with at the end.
 
     References
     ----------
@@ -56,17 +58,17 @@ def hill_climb(problem: Problem, options: HillClimbOptions = HillClimbOptions())
     48
     """
     started = time.perf_counter()
-    rng = random.Random(options.seed)
+    rng = random.Random(seed)
     neighbours = conflicts(problem)
     bound = problem.lower_bound_bytes()
     order = _initial_order(problem)
     offsets = place_in_order(problem, order, neighbours)
     peak = peak_of(problem, offsets)
-    iterations = 0
-    while peak > bound and iterations < options.iterations:
-        if time.perf_counter() - started > options.time_limit_seconds:
+    moves = 0
+    while peak > bound and moves < iterations:
+        if time_limit_seconds is not None and time.perf_counter() - started > time_limit_seconds:
             break
-        iterations += 1
+        moves += 1
         position = {index: rank for rank, index in enumerate(order)}
         top = [i for i, b in enumerate(problem.buffers) if offsets[i] + b.size == peak and b.fixed_offset is None]
         if not top:
@@ -85,4 +87,4 @@ def hill_climb(problem: Problem, options: HillClimbOptions = HillClimbOptions())
     baseline = best_fit(problem)
     if baseline.peak_bytes < peak:
         offsets, peak = list(baseline.offsets), baseline.peak_bytes
-    return heuristic_plan(problem, offsets, "hill-climb", time.perf_counter() - started, iterations=iterations)
+    return heuristic_plan(problem, offsets, "hill-climb", time.perf_counter() - started, iterations=moves)
