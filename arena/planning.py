@@ -20,13 +20,18 @@ from arena.model.records import Model
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PlanResult:
-    """A model, the problem TFLM would solve for it, a plan, and the plan's validation."""
+    """A model, the problem TFLM would solve for it, a plan, and the plan's validation.
+
+    ``tflm_head_bytes`` is what TFLM's own greedy planner needs for the same buffers, kept so
+    every report can show what a better plan saves against the device's default.
+    """
 
     model: Model
     table: LifetimeTable
     plan: Plan
     allocator: str
     validation: ValidationReport
+    tflm_head_bytes: int
 
     @property
     def offline_overlaps(self) -> tuple[Violation, ...]:
@@ -72,10 +77,12 @@ def plan_model(
     planner = get_allocator(allocator)
     table = derive_lifetimes(loaded, kernels, allow_unsupported=allow_unsupported)
     plan = planner(table.problem)
+    tflm_head = plan.peak_bytes if allocator == "tflm" else get_allocator("tflm")(table.problem).peak_bytes
     return PlanResult(
         model=loaded,
         table=table,
         plan=plan,
         allocator=allocator,
         validation=validate_plan(table.problem, plan),
+        tflm_head_bytes=tflm_head,
     )
