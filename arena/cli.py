@@ -16,7 +16,7 @@ import click
 from arena import __version__
 from arena.allocators import ALLOCATORS, DEFAULT_ALLOCATOR
 from arena.errors import ArenaError
-from arena.kernels import DEFAULT_KERNELS, KERNEL_LIBRARIES
+from arena.kernels import DEFAULT_KERNELS, KERNEL_FAMILIES
 
 EXIT_OK = 0
 EXIT_VERDICT = 1
@@ -70,11 +70,11 @@ def cli(verbose: int) -> None:
 )
 @click.option(
     "--kernels",
-    type=click.Choice(list(KERNEL_LIBRARIES)),
+    type=click.Choice(list(KERNEL_FAMILIES)),
     default=DEFAULT_KERNELS,
     show_default=True,
     help="Kernel library the firmware links (decides scratch buffers and supported ops). "
-    + _choices_help(KERNEL_LIBRARIES, lambda library: library.description),
+    + _choices_help(KERNEL_FAMILIES, lambda description: description),
 )
 @click.option("--buffers", is_flag=True, help="Also print one row per planned buffer (lifetime, size, offset).")
 @click.option("--map", "memory_map", is_flag=True, help="Also draw the plan: one row per op step, arena offsets across.")
