@@ -167,6 +167,52 @@ def pack_command(
     ctx.exit(EXIT_OK if result.ok else EXIT_VERDICT)
 
 
+@cli.command("targets")
+@click.option("--json", "as_json", is_flag=True, help="Print the catalog as JSON.")
+def targets_command(as_json: bool) -> None:
+    """List the target catalog: cores and boards with clock, SRAM, flash and kernel library.
+
+    Every figure comes from a datasheet or published measurement named in the catalog
+    (arena/targets/targets.toml); `--json` includes the sources.
+    """
+    from arena.targets.render import render_targets_json, render_targets_text
+
+    click.echo((render_targets_json if as_json else render_targets_text)(), nl=False)
+
+
+@cli.command("cost")
+@click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--target", "target_name", required=True, metavar="NAME", help="Target from `arena targets`.")
+@click.option("--kernels", type=click.Choice(list(KERNEL_FAMILIES)),
+              help="Kernel library (default: the target's).")
+@click.option("--clock-mhz", type=click.FloatRange(min=0, min_open=True), help="Override the target's clock.")
+@click.option("--rate", type=click.FloatRange(min=0), metavar="HZ",
+              help="Inferences per second, for the average power of a duty cycle (exit 1 if unreachable).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of text.")
+@click.pass_context
+def cost_command(
+    ctx: click.Context,
+    model: Path,
+    target_name: str,
+    kernels: str | None,
+    clock_mhz: float | None,
+    rate: float | None,
+    as_json: bool,
+) -> None:
+    """Estimate cycles, latency and energy per inference of MODEL on a target.
+
+    Per layer: MACs, cycles and share of time; totals: MACs, cycles, latency (ms), energy (uJ),
+    inferences per second and, with --rate, average power including sleep. The cycle model is
+    fitted to MLPerf Tiny measurements (docs/cost-model.md gives its error).
+    """
+    from arena.cost.render import render_cost_json, render_cost_text
+    from arena.costing import cost_model_on_target
+
+    estimate = cost_model_on_target(model, target_name, kernels=kernels, clock_mhz=clock_mhz, rate_hz=rate)
+    click.echo((render_cost_json if as_json else render_cost_text)(estimate), nl=False)
+    ctx.exit(EXIT_OK if estimate.ok else EXIT_VERDICT)
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="arena")
