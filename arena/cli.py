@@ -46,7 +46,9 @@ def _choices_help(registry: dict[str, Any], describe: Any) -> str:
     return "; ".join(f"{name}: {describe(entry)}" for name, entry in registry.items())
 
 
-@click.group(cls=_ArenaGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=_ArenaGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+)
 @click.version_option(__version__, prog_name="arena")
 @click.option("-v", "--verbose", count=True, help="More diagnostics on stderr (-vv for debug).")
 def cli(verbose: int) -> None:
@@ -76,9 +78,15 @@ def cli(verbose: int) -> None:
     help="Kernel library the firmware links (decides scratch buffers and supported ops). "
     + _choices_help(KERNEL_FAMILIES, lambda description: description),
 )
-@click.option("--buffers", is_flag=True, help="Also print one row per planned buffer (lifetime, size, offset).")
-@click.option("--map", "memory_map", is_flag=True, help="Also draw the plan: one row per op step, arena offsets across.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of text (for scripts and CI).")
+@click.option(
+    "--buffers", is_flag=True, help="Also print one row per planned buffer (lifetime, size, offset)."
+)
+@click.option(
+    "--map", "memory_map", is_flag=True, help="Also draw the plan: one row per op step, arena offsets across."
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON document instead of text (for scripts and CI)."
+)
 @click.option(
     "--allow-unsupported",
     is_flag=True,
@@ -130,11 +138,22 @@ def plan_command(
     show_default=True,
     help="How to place the buffers. " + _choices_help(ALLOCATORS, lambda entry: entry[1]),
 )
-@click.option("--capacity", metavar="SIZE", help="Arena bytes available (e.g. 1MB, 1048576); exit 1 if the plan does not fit.")
-@click.option("--time-limit", type=click.FloatRange(min=0), metavar="SECONDS",
-              help="Stop anytime allocators after this long and return the best plan found.")
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the solution CSV (input columns plus offset) here, atomically.")
+@click.option(
+    "--capacity",
+    metavar="SIZE",
+    help="Arena bytes available (e.g. 1MB, 1048576); exit 1 if the plan does not fit.",
+)
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0),
+    metavar="SECONDS",
+    help="Stop anytime allocators after this long and return the best plan found.",
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the solution CSV (input columns plus offset) here, atomically.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of text.")
 @click.pass_context
 def pack_command(
@@ -183,11 +202,16 @@ def targets_command(as_json: bool) -> None:
 @cli.command("cost")
 @click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--target", "target_name", required=True, metavar="NAME", help="Target from `arena targets`.")
-@click.option("--kernels", type=click.Choice(list(KERNEL_FAMILIES)),
-              help="Kernel library (default: the target's).")
+@click.option(
+    "--kernels", type=click.Choice(list(KERNEL_FAMILIES)), help="Kernel library (default: the target's)."
+)
 @click.option("--clock-mhz", type=click.FloatRange(min=0, min_open=True), help="Override the target's clock.")
-@click.option("--rate", type=click.FloatRange(min=0), metavar="HZ",
-              help="Inferences per second, for the average power of a duty cycle (exit 1 if unreachable).")
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=0),
+    metavar="HZ",
+    help="Inferences per second, for the average power of a duty cycle (exit 1 if unreachable).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of text.")
 @click.pass_context
 def cost_command(
@@ -221,20 +245,44 @@ def cost_command(
     help="Simulate this allocator's plan (default: tflm). "
     + _choices_help(ALLOCATORS, lambda entry: entry[1]),
 )
-@click.option("--plan", "plan_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Simulate the plan in this file: the JSON `arena plan --json` prints, possibly hand-edited.")
-@click.option("--kernels", type=click.Choice(list(KERNEL_FAMILIES)), default=DEFAULT_KERNELS, show_default=True,
-              help="Kernel library the firmware links.")
-@click.option("--allow-unsupported", is_flag=True, help="Simulate models with ops the kernel library cannot run.")
+@click.option(
+    "--plan",
+    "plan_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Simulate the plan in this file: the JSON `arena plan --json` prints, possibly hand-edited.",
+)
+@click.option(
+    "--kernels",
+    type=click.Choice(list(KERNEL_FAMILIES)),
+    default=DEFAULT_KERNELS,
+    show_default=True,
+    help="Kernel library the firmware links.",
+)
+@click.option(
+    "--allow-unsupported", is_flag=True, help="Simulate models with ops the kernel library cannot run."
+)
 @click.option("--chart/--no-chart", default=True, show_default=True, help="Draw bytes live per op step.")
-@click.option("--execute", is_flag=True,
-              help="Also run the plan embedded in the model in real TFLM and compare outputs bit for bit.")
-@click.option("--inputs", type=click.Path(dir_okay=False, path_type=Path),
-              help="With --execute: input arrays (.npz keyed by input index or name); default seeded random.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed for simulated data and random inputs.")
-@click.option("--arena-size", metavar="SIZE", help="With --execute: arena bytes to give TFLM (default: predicted).")
-@click.option("--save-outputs", type=click.Path(dir_okay=False, path_type=Path),
-              help="With --execute: write inputs and every run's outputs to this .npz.")
+@click.option(
+    "--execute",
+    is_flag=True,
+    help="Also run the plan embedded in the model in real TFLM and compare outputs bit for bit.",
+)
+@click.option(
+    "--inputs",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="With --execute: input arrays (.npz keyed by input index or name); default seeded random.",
+)
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="Seed for simulated data and random inputs."
+)
+@click.option(
+    "--arena-size", metavar="SIZE", help="With --execute: arena bytes to give TFLM (default: predicted)."
+)
+@click.option(
+    "--save-outputs",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="With --execute: write inputs and every run's outputs to this .npz.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of text.")
 @click.pass_context
 def simulate_command(
@@ -268,8 +316,16 @@ def simulate_command(
     from arena.simulating import run_simulation
 
     report = run_simulation(
-        model, allocator=allocator, plan_file=plan_file, kernels=kernels, allow_unsupported=allow_unsupported,
-        execute=execute, inputs=inputs, seed=seed, arena_size=arena_size, save_outputs=save_outputs,
+        model,
+        allocator=allocator,
+        plan_file=plan_file,
+        kernels=kernels,
+        allow_unsupported=allow_unsupported,
+        execute=execute,
+        inputs=inputs,
+        seed=seed,
+        arena_size=arena_size,
+        save_outputs=save_outputs,
     )
     click.echo(report.render_json() if as_json else report.render_text(chart=chart), nl=False)
     ctx.exit(EXIT_OK if report.ok else EXIT_VERDICT)

@@ -101,7 +101,9 @@ def _tflm_line(result: PlanResult) -> list[str]:
     saved = result.tflm_head_bytes - result.plan.peak_bytes
     line = f"TFLM greedy  {format_bytes(result.tflm_head_bytes)}"
     if saved > 0:
-        line += f": this plan saves {saved:,} B ({saved / result.tflm_head_bytes:.1%}) once embedded in the model"
+        line += (
+            f": this plan saves {saved:,} B ({saved / result.tflm_head_bytes:.1%}) once embedded in the model"
+        )
     return [line]
 
 
@@ -121,7 +123,9 @@ def render_plan_text(result: PlanResult) -> str:
         f" {kinds.count(BufferKind.SCRATCH)} scratch",
     ]
     if peak is not None:
-        where = f"op {peak.op} {peak.op_name}" if peak.op is not None else f"entering subgraph {peak.subgraph}"
+        where = (
+            f"op {peak.op} {peak.op_name}" if peak.op is not None else f"entering subgraph {peak.subgraph}"
+        )
         lines.append(
             f"peak         step {peak.step} (subgraph {peak.subgraph}, {where}):"
             f" {format_bytes(result.plan.lower_bound_bytes)} live"
@@ -142,7 +146,10 @@ def _short(name: str, width: int = 48) -> str:
 
 def render_buffer_table(result: PlanResult) -> str:
     """One row per planned buffer, in TFLM's order, with lifetime and offset."""
-    header = f"{'#':>4} {'kind':7} {'tensor':>6} {'op':>4} {'bytes':>9} {'aligned':>9} {'first':>5} {'last':>5} {'offset':>9}  name"
+    header = (
+        f"{'#':>4} {'kind':7} {'tensor':>6} {'op':>4} {'bytes':>9} {'aligned':>9}"
+        f" {'first':>5} {'last':>5} {'offset':>9}  name"
+    )
     lines = [header]
     for index, row in enumerate(buffer_rows(result)):
         tensor = "-" if row["tensor"] is None else str(row["tensor"])

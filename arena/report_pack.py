@@ -19,7 +19,11 @@ def pack_document(result: PackResult) -> dict[str, Any]:
     return {
         "schema_version": JSON_SCHEMA_VERSION,
         "tool": {"name": "arena", "version": __version__},
-        "problem": {"path": result.path, "buffers": len(result.problem), "capacity_bytes": result.problem.capacity},
+        "problem": {
+            "path": result.path,
+            "buffers": len(result.problem),
+            "capacity_bytes": result.problem.capacity,
+        },
         "allocator": result.allocator,
         "peak_bytes": plan.peak_bytes,
         "lower_bound_bytes": plan.lower_bound_bytes,

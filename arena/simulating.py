@@ -69,7 +69,10 @@ def run_simulation(
         result = read_plan_file(plan_file, read_model(model), allow_unsupported=allow_unsupported)
     else:
         result = plan_model(
-            model, allocator=allocator or DEFAULT_ALLOCATOR, kernels=kernels, allow_unsupported=allow_unsupported
+            model,
+            allocator=allocator or DEFAULT_ALLOCATOR,
+            kernels=kernels,
+            allow_unsupported=allow_unsupported,
         )
     simulation = simulate_plan(result, seed=seed)
     execution = None

@@ -41,23 +41,61 @@ def shared_dir() -> Path:
     return shared_models_dir()
 
 
-def tensor(index: int, shape: tuple[int, ...], *, type_code: int = 9, const: bool = False,
-           variable: bool = False, name: str | None = None) -> Tensor:
+def tensor(
+    index: int,
+    shape: tuple[int, ...],
+    *,
+    type_code: int = 9,
+    const: bool = False,
+    variable: bool = False,
+    name: str | None = None,
+) -> Tensor:
     """A tensor record; int8 (type 9) unless told otherwise."""
-    return Tensor(index=index, name=name or f"t{index}", shape=shape, type_code=type_code,
-                  buffer=index + 1 if const else 0, has_data=const, is_variable=variable)
+    return Tensor(
+        index=index,
+        name=name or f"t{index}",
+        shape=shape,
+        type_code=type_code,
+        buffer=index + 1 if const else 0,
+        has_data=const,
+        is_variable=variable,
+    )
 
 
-def operator(index: int, op_name: str, inputs: tuple[int, ...], outputs: tuple[int, ...],
-             options: dict[str, object] | None = None, custom_options: bytes = b"") -> Operator:
+def operator(
+    index: int,
+    op_name: str,
+    inputs: tuple[int, ...],
+    outputs: tuple[int, ...],
+    options: dict[str, object] | None = None,
+    custom_options: bytes = b"",
+) -> Operator:
     """An operator record; builtin unless ``op_name`` starts with ``CUSTOM:``."""
     custom = op_name.split(":", 1)[1] if op_name.startswith("CUSTOM:") else None
-    return Operator(index=index, opcode_index=0, builtin_code=32 if custom else 0, op_name=op_name,
-                    custom_code=custom, version=1, inputs=inputs, outputs=outputs,
-                    options=options or {}, custom_options=custom_options)
+    return Operator(
+        index=index,
+        opcode_index=0,
+        builtin_code=32 if custom else 0,
+        op_name=op_name,
+        custom_code=custom,
+        version=1,
+        inputs=inputs,
+        outputs=outputs,
+        options=options or {},
+        custom_options=custom_options,
+    )
 
 
 def make_model(*subgraphs: Subgraph, name: str = "test.tflite") -> Model:
     """A Model record around hand-built subgraphs (no flatbuffer behind it)."""
-    return Model(path=name, sha256="0" * 64, size_bytes=0, version=3, description="",
-                 subgraphs=subgraphs, metadata=(), buffer_count=0, data=b"")
+    return Model(
+        path=name,
+        sha256="0" * 64,
+        size_bytes=0,
+        version=3,
+        description="",
+        subgraphs=subgraphs,
+        metadata=(),
+        buffer_count=0,
+        data=b"",
+    )

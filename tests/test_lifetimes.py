@@ -17,17 +17,26 @@ def _chain() -> Subgraph:
     # input(0) -> FULLY_CONNECTED(w=1) -> a(2) -> SOFTMAX -> out(3); tensor 4 unused, 5 empty,
     # 6 a variable.
     return Subgraph(
-        index=0, name="main",
-        tensors=(tensor(0, (1, 10)), tensor(1, (40, 10), const=True), tensor(2, (1, 40)),
-                 tensor(3, (1, 20)), tensor(4, (3,)), tensor(5, (0, 4)), tensor(6, (1, 8), variable=True)),
+        index=0,
+        name="main",
+        tensors=(
+            tensor(0, (1, 10)),
+            tensor(1, (40, 10), const=True),
+            tensor(2, (1, 40)),
+            tensor(3, (1, 20)),
+            tensor(4, (3,)),
+            tensor(5, (0, 4)),
+            tensor(6, (1, 8), variable=True),
+        ),
         operators=(operator(0, "FULLY_CONNECTED", (0, 1, -1), (2,)), operator(1, "SOFTMAX", (2,), (3,))),
-        inputs=(0,), outputs=(3,),
+        inputs=(0,),
+        outputs=(3,),
     )
 
 
 def test_chain_lifetimes_and_sizes() -> None:
     table = derive_lifetimes(make_model(_chain()))
-    spans = {o.tensor: (b.first, b.last, b.size) for o, b in zip(table.origins, table.problem.buffers)}
+    spans = {o.tensor: (b.first, b.last, b.size) for o, b in zip(table.origins, table.problem.buffers, strict=True)}
     # input born at step 0 (graph input), read by op 0 at step 1; 10 B rounds up to 16.
     # a: written at step 1, read at step 2; 40 B -> 48. out: written at 2, graph output at 2.
     # tensor 4 is referenced by nothing: [-1, -1], still planned (3 B -> 16).
@@ -46,55 +55,94 @@ def test_offline_placed_variable_is_planned() -> None:
 
 def test_if_walks_both_branches_in_order() -> None:
     main = Subgraph(
-        index=0, name="main",
+        index=0,
+        name="main",
         tensors=(tensor(0, (1,), type_code=6), tensor(1, (4,)), tensor(2, (4,))),
         operators=(operator(0, "IF", (0, 1), (2,), {"then_subgraph_index": 1, "else_subgraph_index": 2}),),
-        inputs=(0, 1), outputs=(2,),
+        inputs=(0, 1),
+        outputs=(2,),
     )
     branch = [
-        Subgraph(index=i, name=f"b{i}", tensors=(tensor(0, (4,)), tensor(1, (4,))),
-                 operators=(operator(0, "NEG", (0,), (1,)),), inputs=(0,), outputs=(1,))
+        Subgraph(
+            index=i,
+            name=f"b{i}",
+            tensors=(tensor(0, (4,)), tensor(1, (4,))),
+            operators=(operator(0, "NEG", (0,), (1,)),),
+            inputs=(0,),
+            outputs=(1,),
+        )
         for i in (1, 2)
     ]
     table = derive_lifetimes(make_model(main, *branch))
-    spans = {(o.subgraph, o.tensor): (b.first, b.last) for o, b in zip(table.origins, table.problem.buffers)}
+    pairs = zip(table.origins, table.problem.buffers, strict=True)
+    spans = {(o.subgraph, o.tensor): (b.first, b.last) for o, b in pairs}
     # main inputs at step 0. IF runs at step 1 (its output born there). Entering "then" is
     # step 2 (its input born and used there), its NEG step 3. Entering "else" step 4, NEG 5.
     # Back in main, the IF's inputs and output are last used at the final scope, 5.
     assert spans == {
-        (0, 0): (0, 5), (0, 1): (0, 5), (0, 2): (1, 5),
-        (1, 0): (2, 3), (1, 1): (3, 3),
-        (2, 0): (4, 5), (2, 1): (5, 5),
+        (0, 0): (0, 5),
+        (0, 1): (0, 5),
+        (0, 2): (1, 5),
+        (1, 0): (2, 3),
+        (1, 1): (3, 3),
+        (2, 0): (4, 5),
+        (2, 1): (5, 5),
     }
     assert [(s.step, s.subgraph, s.op) for s in table.steps] == [
-        (1, 0, 0), (2, 1, None), (3, 1, 0), (4, 2, None), (5, 2, 0)]
+        (1, 0, 0),
+        (2, 1, None),
+        (3, 1, 0),
+        (4, 2, None),
+        (5, 2, 0),
+    ]
 
 
 def test_scratch_buffers_follow_tensors_and_live_for_their_op() -> None:
     # SVDF int8 with batch 1, 8 filters, rank 2 -> 4 units: the reference kernel requests
     # 1*8*4 = 32 B of filter state and 1*4*4 = 16 B of output accumulators.
     svdf = Subgraph(
-        index=0, name="main",
-        tensors=(tensor(0, (1, 6)), tensor(1, (8, 6), const=True), tensor(2, (8, 3), const=True),
-                 tensor(3, (4,), type_code=2, const=True), tensor(4, (1, 24), type_code=7, variable=True),
-                 tensor(5, (1, 4)), tensor(6, (1, 4))),
+        index=0,
+        name="main",
+        tensors=(
+            tensor(0, (1, 6)),
+            tensor(1, (8, 6), const=True),
+            tensor(2, (8, 3), const=True),
+            tensor(3, (4,), type_code=2, const=True),
+            tensor(4, (1, 24), type_code=7, variable=True),
+            tensor(5, (1, 4)),
+            tensor(6, (1, 4)),
+        ),
         operators=(operator(0, "RELU", (0,), (6,)), operator(1, "SVDF", (6, 1, 2, 3, 4), (5,), {"rank": 2})),
-        inputs=(0,), outputs=(5,),
+        inputs=(0,),
+        outputs=(5,),
     )
     table = derive_lifetimes(make_model(svdf))
-    scratch = [(o.op, o.raw_bytes, b.first, b.last) for o, b in zip(table.origins, table.problem.buffers)
-               if o.kind is BufferKind.SCRATCH]
+    scratch = [
+        (o.op, o.raw_bytes, b.first, b.last)
+        for o, b in zip(table.origins, table.problem.buffers, strict=True)
+        if o.kind is BufferKind.SCRATCH
+    ]
     assert scratch == [(1, 32, 2, 2), (1, 16, 2, 2)]
     assert table.origins[-1].kind is BufferKind.SCRATCH and table.origins[0].kind is BufferKind.TENSOR
 
 
 def test_subgraph_cycle_is_an_error() -> None:
-    main = Subgraph(index=0, name="main", tensors=(tensor(0, (1,)),),
-                    operators=(operator(0, "CALL_ONCE", (), (), {"init_subgraph_index": 1}),),
-                    inputs=(0,), outputs=(0,))
-    loop = Subgraph(index=1, name="loop", tensors=(),
-                    operators=(operator(0, "CALL_ONCE", (), (), {"init_subgraph_index": 1}),),
-                    inputs=(), outputs=())
+    main = Subgraph(
+        index=0,
+        name="main",
+        tensors=(tensor(0, (1,)),),
+        operators=(operator(0, "CALL_ONCE", (), (), {"init_subgraph_index": 1}),),
+        inputs=(0,),
+        outputs=(0,),
+    )
+    loop = Subgraph(
+        index=1,
+        name="loop",
+        tensors=(),
+        operators=(operator(0, "CALL_ONCE", (), (), {"init_subgraph_index": 1}),),
+        inputs=(),
+        outputs=(),
+    )
     with pytest.raises(UnsupportedModelError, match=r"cycle \(0 -> 1 -> 1\)"):
         derive_lifetimes(make_model(main, loop))
 
@@ -108,23 +156,41 @@ def test_subgraph_cycle_is_an_error() -> None:
     ],
 )
 def test_unplannable_ops_name_the_op(operators: tuple, message: str) -> None:
-    graph = Subgraph(index=0, name="main", tensors=(tensor(0, (4,)), tensor(1, (4,))),
-                     operators=operators, inputs=(0,), outputs=(1,))
+    graph = Subgraph(
+        index=0,
+        name="main",
+        tensors=(tensor(0, (4,)), tensor(1, (4,))),
+        operators=operators,
+        inputs=(0,),
+        outputs=(1,),
+    )
     with pytest.raises(UnsupportedModelError, match=rf"test.tflite: subgraph 0, op 0 .*{message}"):
         derive_lifetimes(make_model(graph))
 
 
 def test_allow_unsupported_plans_with_a_warning() -> None:
-    graph = Subgraph(index=0, name="main", tensors=(tensor(0, (4,)), tensor(1, (4,))),
-                     operators=(operator(0, "CUSTOM:Mystery", (0,), (1,)),), inputs=(0,), outputs=(1,))
+    graph = Subgraph(
+        index=0,
+        name="main",
+        tensors=(tensor(0, (4,)), tensor(1, (4,))),
+        operators=(operator(0, "CUSTOM:Mystery", (0,), (1,)),),
+        inputs=(0,),
+        outputs=(1,),
+    )
     table = derive_lifetimes(make_model(graph), allow_unsupported=True)
     assert len(table.problem) == 2
     assert len(table.warnings) == 1 and "Mystery" in table.warnings[0]
 
 
 def test_unsized_type_is_an_error() -> None:
-    graph = Subgraph(index=0, name="main", tensors=(tensor(0, (4,), type_code=5, name="words"),),
-                     operators=(), inputs=(0,), outputs=(0,))
+    graph = Subgraph(
+        index=0,
+        name="main",
+        tensors=(tensor(0, (4,), type_code=5, name="words"),),
+        operators=(),
+        inputs=(0,),
+        outputs=(0,),
+    )
     with pytest.raises(UnsupportedModelError, match="'words': TFLM cannot size type string"):
         derive_lifetimes(make_model(graph))
 
@@ -134,7 +200,7 @@ def test_offline_plan_fixes_offsets(shared_dir: Path) -> None:
     # four others are fixed at 0. Its ethos-u op has no reference kernel, hence the flag.
     model = read_model(shared_dir / "special" / "tflm_person_detect_vela.tflite")
     table = derive_lifetimes(model, allow_unsupported=True)
-    fixed = {o.global_tensor: b.fixed_offset for o, b in zip(table.origins, table.problem.buffers)}
+    fixed = {o.global_tensor: b.fixed_offset for o, b in zip(table.origins, table.problem.buffers, strict=True)}
     assert fixed == {0: 0, 3: 0, 4: 0, 5: 0}
 
 

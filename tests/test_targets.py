@@ -149,18 +149,18 @@ def test_overrides_must_be_positive_integers(bad: object) -> None:
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        (("fpu = \"none\"", "fpu = \"half\""), "fpu must be one of"),
+        (('fpu = "none"', 'fpu = "half"'), "fpu must be one of"),
         (("pointer_bits = 32", "pointer_bits = 16"), "pointer_bits must be 32 or 64"),
         (("dsp = false", "dsp = true"), "has no DSP extension"),
         (("mve = false", "mve = true"), "only cortex-m55/m85"),
-        (("source = \"Arm DDI 0484\"", "source = \" \""), "needs a name and a source"),
+        (('source = "Arm DDI 0484"', 'source = " "'), "needs a name and a source"),
         (("pointer_bits = 32", "pointer_bits = 32\nclock_hz = 0"), "clock_hz must be positive"),
         (("pointer_bits = 32", "pointer_bits = 32\nsram = 1"), "unknown keys \\['sram'\\]"),
-        (("pointer_bits = 32", "pointer_bits = \"32\""), "pointer_bits must be int"),
+        (("pointer_bits = 32", 'pointer_bits = "32"'), "pointer_bits must be int"),
         (("pointer_bits = 32", "pointer_bits = 32\nsram_bytes = 4\nlargest_sram_region_bytes = 8"), "exceed"),
         (("pointer_bits = 32", "pointer_bits = 32\nsleep_power_uw = 3.0"), "need a power_source"),
-        (("pointer_bits = 32", "pointer_bits = 32\nuncertain = [\"ram\"]"), "unknown fields"),
-        (("source = \"Arm DDI 0484\"\n", ""), "missing keys \\['source'\\]"),
+        (("pointer_bits = 32", 'pointer_bits = 32\nuncertain = ["ram"]'), "unknown fields"),
+        (('source = "Arm DDI 0484"\n', ""), "missing keys \\['source'\\]"),
     ],
 )
 def test_malformed_entries_are_refused(edit: tuple[str, str], message: str) -> None:

@@ -60,9 +60,7 @@ def get_allocator(name: str) -> Allocator:
     try:
         target = ALLOCATORS[name][0]
     except KeyError:
-        raise ArenaError(
-            f"unknown allocator {name!r}; choose one of: {', '.join(ALLOCATORS)}"
-        ) from None
+        raise ArenaError(f"unknown allocator {name!r}; choose one of: {', '.join(ALLOCATORS)}") from None
     module_name, function_name = target.split(":")
     function: Allocator = getattr(importlib.import_module(module_name), function_name)
     return function

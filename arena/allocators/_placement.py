@@ -108,8 +108,9 @@ def place_in_order(
     return offsets
 
 
-def heuristic_plan(problem: Problem, offsets: Sequence[int], allocator: str, seconds: float,
-                   **stats: float) -> Plan:
+def heuristic_plan(
+    problem: Problem, offsets: Sequence[int], allocator: str, seconds: float, **stats: float
+) -> Plan:
     """Wrap heuristic offsets as a plan; ``optimal`` when the peak meets the max-load bound."""
     peak = peak_of(problem, offsets)
     bound = problem.lower_bound_bytes()

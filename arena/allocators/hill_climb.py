@@ -17,7 +17,6 @@ from arena.allocators._placement import conflicts, heuristic_plan, place_in_orde
 from arena.allocators.best_fit import best_fit
 from arena.allocators.problem import Plan, Problem, peak_of
 
-
 #: Default budget: enough moves for model-sized problems, bounded for hundreds of buffers.
 DEFAULT_ITERATIONS = 2000
 DEFAULT_TIME_LIMIT_SECONDS = 2.0
@@ -70,7 +69,9 @@ def hill_climb(
             break
         moves += 1
         position = {index: rank for rank, index in enumerate(order)}
-        top = [i for i, b in enumerate(problem.buffers) if offsets[i] + b.size == peak and b.fixed_offset is None]
+        top = [
+            i for i, b in enumerate(problem.buffers) if offsets[i] + b.size == peak and b.fixed_offset is None
+        ]
         if not top:
             break
         chosen = rng.choice(top)

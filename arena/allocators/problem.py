@@ -59,9 +59,7 @@ class Buffer:
                 f"buffer {self.name!r}: first step {self.first} is after last step {self.last}"
             )
         if self.alignment < 1 or self.alignment & (self.alignment - 1):
-            raise ProblemError(
-                f"buffer {self.name!r}: alignment {self.alignment} is not a power of two"
-            )
+            raise ProblemError(f"buffer {self.name!r}: alignment {self.alignment} is not a power of two")
         if self.fixed_offset is not None and self.fixed_offset < 0:
             raise ProblemError(f"buffer {self.name!r}: fixed offset {self.fixed_offset} < 0")
 

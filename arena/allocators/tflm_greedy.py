@@ -49,9 +49,7 @@ def placement_order(problem: Problem) -> list[int]:
     return fixed + online
 
 
-def _first_fit_offset(
-    size: int, offsets: np.ndarray, ends: np.ndarray
-) -> int:
+def _first_fit_offset(size: int, offsets: np.ndarray, ends: np.ndarray) -> int:
     """Where TFLM's walk puts a buffer, given the time-overlapping placed ones.
 
     ``offsets`` and ``ends`` are already in walk order. The candidate before entry j is the

@@ -17,21 +17,106 @@ from arena.model.records import Model, Operator, Subgraph, Tensor
 #: Builtin ops registered by the package's op resolver (python/tflite_micro/python_ops_resolver.cc).
 SUPPORTED_BUILTINS = frozenset(
     {
-        "ABS", "ADD", "ADD_N", "ARG_MAX", "ARG_MIN", "ASSIGN_VARIABLE", "AVERAGE_POOL_2D",
-        "BATCH_MATMUL", "BATCH_TO_SPACE_ND", "BROADCAST_ARGS", "BROADCAST_TO", "CALL_ONCE", "CAST",
-        "CEIL", "CONCATENATION", "CONV_2D", "COS", "CUMSUM", "DEPTH_TO_SPACE", "DEPTHWISE_CONV_2D",
-        "DEQUANTIZE", "DIV", "DYNAMIC_UPDATE_SLICE", "ELU", "EMBEDDING_LOOKUP", "EQUAL", "EXP",
-        "EXPAND_DIMS", "FILL", "FLOOR", "FLOOR_DIV", "FLOOR_MOD", "FULLY_CONNECTED", "GATHER",
-        "GATHER_ND", "GREATER", "GREATER_EQUAL", "HARD_SWISH", "IF", "L2_NORMALIZATION",
-        "L2_POOL_2D", "LEAKY_RELU", "LESS", "LESS_EQUAL", "LOG", "LOG_SOFTMAX", "LOGICAL_AND",
-        "LOGICAL_NOT", "LOGICAL_OR", "LOGISTIC", "MAX_POOL_2D", "MAXIMUM", "MEAN", "MINIMUM",
-        "MIRROR_PAD", "MUL", "NEG", "NOT_EQUAL", "PACK", "PAD", "PADV2", "PRELU", "QUANTIZE",
-        "READ_VARIABLE", "REDUCE_ALL", "REDUCE_MAX", "REDUCE_MIN", "RELU", "RELU6", "RESHAPE",
-        "RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR", "REVERSE_V2", "ROUND", "RSQRT", "SELECT_V2",
-        "SHAPE", "SIN", "SLICE", "SOFTMAX", "SPACE_TO_BATCH_ND", "SPACE_TO_DEPTH", "SPLIT",
-        "SPLIT_V", "SQRT", "SQUARE", "SQUARED_DIFFERENCE", "SQUEEZE", "STRIDED_SLICE", "SUB", "SUM",
-        "SVDF", "TANH", "TRANSPOSE", "TRANSPOSE_CONV", "UNIDIRECTIONAL_SEQUENCE_LSTM", "UNPACK",
-        "VAR_HANDLE", "WHILE", "ZEROS_LIKE",
+        "ABS",
+        "ADD",
+        "ADD_N",
+        "ARG_MAX",
+        "ARG_MIN",
+        "ASSIGN_VARIABLE",
+        "AVERAGE_POOL_2D",
+        "BATCH_MATMUL",
+        "BATCH_TO_SPACE_ND",
+        "BROADCAST_ARGS",
+        "BROADCAST_TO",
+        "CALL_ONCE",
+        "CAST",
+        "CEIL",
+        "CONCATENATION",
+        "CONV_2D",
+        "COS",
+        "CUMSUM",
+        "DEPTH_TO_SPACE",
+        "DEPTHWISE_CONV_2D",
+        "DEQUANTIZE",
+        "DIV",
+        "DYNAMIC_UPDATE_SLICE",
+        "ELU",
+        "EMBEDDING_LOOKUP",
+        "EQUAL",
+        "EXP",
+        "EXPAND_DIMS",
+        "FILL",
+        "FLOOR",
+        "FLOOR_DIV",
+        "FLOOR_MOD",
+        "FULLY_CONNECTED",
+        "GATHER",
+        "GATHER_ND",
+        "GREATER",
+        "GREATER_EQUAL",
+        "HARD_SWISH",
+        "IF",
+        "L2_NORMALIZATION",
+        "L2_POOL_2D",
+        "LEAKY_RELU",
+        "LESS",
+        "LESS_EQUAL",
+        "LOG",
+        "LOG_SOFTMAX",
+        "LOGICAL_AND",
+        "LOGICAL_NOT",
+        "LOGICAL_OR",
+        "LOGISTIC",
+        "MAX_POOL_2D",
+        "MAXIMUM",
+        "MEAN",
+        "MINIMUM",
+        "MIRROR_PAD",
+        "MUL",
+        "NEG",
+        "NOT_EQUAL",
+        "PACK",
+        "PAD",
+        "PADV2",
+        "PRELU",
+        "QUANTIZE",
+        "READ_VARIABLE",
+        "REDUCE_ALL",
+        "REDUCE_MAX",
+        "REDUCE_MIN",
+        "RELU",
+        "RELU6",
+        "RESHAPE",
+        "RESIZE_BILINEAR",
+        "RESIZE_NEAREST_NEIGHBOR",
+        "REVERSE_V2",
+        "ROUND",
+        "RSQRT",
+        "SELECT_V2",
+        "SHAPE",
+        "SIN",
+        "SLICE",
+        "SOFTMAX",
+        "SPACE_TO_BATCH_ND",
+        "SPACE_TO_DEPTH",
+        "SPLIT",
+        "SPLIT_V",
+        "SQRT",
+        "SQUARE",
+        "SQUARED_DIFFERENCE",
+        "SQUEEZE",
+        "STRIDED_SLICE",
+        "SUB",
+        "SUM",
+        "SVDF",
+        "TANH",
+        "TRANSPOSE",
+        "TRANSPOSE_CONV",
+        "UNIDIRECTIONAL_SEQUENCE_LSTM",
+        "UNPACK",
+        "VAR_HANDLE",
+        "WHILE",
+        "ZEROS_LIKE",
     }
 )
 
@@ -40,10 +125,22 @@ SUPPORTED_BUILTINS = frozenset(
 #: SSD post-processing and the compressed-tensor decoder.
 SUPPORTED_CUSTOM = frozenset(
     {
-        "SignalDelay", "SignalEnergy", "SignalFftAutoScale", "SignalFilterBank",
-        "SignalFilterBankLog", "SignalFilterBankSpectralSubtraction", "SignalFilterBankSquareRoot",
-        "SignalFramer", "SignalIrfft", "SignalOverlapAdd", "SignalPCAN", "SignalRfft",
-        "SignalStacker", "SignalWindow", "CIRCULAR_BUFFER", "TFLite_Detection_PostProcess",
+        "SignalDelay",
+        "SignalEnergy",
+        "SignalFftAutoScale",
+        "SignalFilterBank",
+        "SignalFilterBankLog",
+        "SignalFilterBankSpectralSubtraction",
+        "SignalFilterBankSquareRoot",
+        "SignalFramer",
+        "SignalIrfft",
+        "SignalOverlapAdd",
+        "SignalPCAN",
+        "SignalRfft",
+        "SignalStacker",
+        "SignalWindow",
+        "CIRCULAR_BUFFER",
+        "TFLite_Detection_PostProcess",
         "TFLM_DECODE",
     }
 )
@@ -72,7 +169,9 @@ def _fill(subgraph: Subgraph, op: Operator) -> str | None:
     """kernels/fill.cc ``FillPrepare``: the dims input must be a constant tensor."""
     dims = _input(subgraph, op, 0)
     if dims is not None and not dims.has_data:
-        return f"FILL needs a constant dims input, but tensor {dims.index} '{dims.name}' is computed at run time"
+        return (
+            f"FILL needs a constant dims input, but tensor {dims.index} '{dims.name}' is computed at run time"
+        )
     return None
 
 
@@ -85,7 +184,11 @@ def _filter_types(
     tflm_message: str = _HYBRID,
 ) -> str | None:
     """Refuse an input/filter type pair ``allowed`` rejects (filter at input 1, output 0)."""
-    data, weights, output = _input(subgraph, op, input_slot), _input(subgraph, op, 1), _output(subgraph, op, 0)
+    data, weights, output = (
+        _input(subgraph, op, input_slot),
+        _input(subgraph, op, 1),
+        _output(subgraph, op, 0),
+    )
     if data is None or weights is None or output is None:
         return None
     if same_output and data.type_name != output.type_name:
@@ -104,7 +207,11 @@ def _conv(subgraph: Subgraph, op: Operator) -> str | None:
 def _depthwise(subgraph: Subgraph, op: Operator) -> str | None:
     """kernels/depthwise_conv_common.cc ``DepthwiseConvPrepare``: equal types, int8/int4, int16/int8."""
     return _filter_types(
-        subgraph, op, 0, lambda i, f: i == f or (i, f) in {("int8", "int4"), ("int16", "int8")}, same_output=False
+        subgraph,
+        op,
+        0,
+        lambda i, f: i == f or (i, f) in {("int8", "int4"), ("int16", "int8")},
+        same_output=False,
     )
 
 
@@ -120,7 +227,11 @@ def _fully_connected(subgraph: Subgraph, op: Operator) -> str | None:
     data, weights = _input(subgraph, op, 0), _input(subgraph, op, 1)
     if refused or data is None or weights is None or data.type_name == "float32":
         return refused
-    if weights.type_name == "int4" and weights.quantization is not None and len(weights.quantization.scale) > 1:
+    if (
+        weights.type_name == "int4"
+        and weights.quantization is not None
+        and len(weights.quantization.scale) > 1
+    ):
         return "FULLY_CONNECTED has no per-channel kernel for an int4 filter (use per-tensor quantization)"
     return None
 
@@ -128,7 +239,9 @@ def _fully_connected(subgraph: Subgraph, op: Operator) -> str | None:
 def _transpose_conv(subgraph: Subgraph, op: Operator) -> str | None:
     """kernels/transpose_conv.cc ``TransposeConvPrepare``: input (slot 2) and filter of one type,
     or int16 input with int8 filter."""
-    return _filter_types(subgraph, op, 2, lambda i, f: i == f or (i, f) == ("int16", "int8"), same_output=False)
+    return _filter_types(
+        subgraph, op, 2, lambda i, f: i == f or (i, f) == ("int16", "int8"), same_output=False
+    )
 
 
 def _add_n(subgraph: Subgraph, op: Operator) -> str | None:

@@ -165,13 +165,21 @@ def _transpose_conv(model: Model, subgraph: Subgraph, op: Operator) -> tuple[Scr
     input_type = _type(_input(subgraph, op, 2))
     output_elements = _elements(_output(subgraph, op, 0))
     if input_type == "int8":
-        return (ScratchRequest(size_bytes=output_elements * INT32_BYTES, purpose="TRANSPOSE_CONV int32 accumulators"),)
+        return (
+            ScratchRequest(
+                size_bytes=output_elements * INT32_BYTES, purpose="TRANSPOSE_CONV int32 accumulators"
+            ),
+        )
     if input_type != "int16":
         return ()
-    requests = [ScratchRequest(size_bytes=output_elements * INT64_BYTES, purpose="TRANSPOSE_CONV int64 accumulators")]
+    requests = [
+        ScratchRequest(size_bytes=output_elements * INT64_BYTES, purpose="TRANSPOSE_CONV int64 accumulators")
+    ]
     bias = _input(subgraph, op, 3)
     if _type(bias) == "int16":
-        requests.append(ScratchRequest(size_bytes=_elements(bias) * INT64_BYTES, purpose="TRANSPOSE_CONV int64 bias"))
+        requests.append(
+            ScratchRequest(size_bytes=_elements(bias) * INT64_BYTES, purpose="TRANSPOSE_CONV int64 bias")
+        )
     return tuple(requests)
 
 
@@ -188,8 +196,12 @@ def _mirror_pad(model: Model, subgraph: Subgraph, op: Operator) -> tuple[Scratch
 def _reduce_iterators(subgraph: Subgraph, op: Operator) -> tuple[ScratchRequest, ScratchRequest]:
     """The two index buffers of every reduce Prepare: one ``int`` per input dimension, per axis."""
     return (
-        ScratchRequest(size_bytes=_rank(_input(subgraph, op, 0)) * INT32_BYTES, purpose="reduce input iterator"),
-        ScratchRequest(size_bytes=_elements(_input(subgraph, op, 1)) * INT32_BYTES, purpose="reduce resolved axes"),
+        ScratchRequest(
+            size_bytes=_rank(_input(subgraph, op, 0)) * INT32_BYTES, purpose="reduce input iterator"
+        ),
+        ScratchRequest(
+            size_bytes=_elements(_input(subgraph, op, 1)) * INT32_BYTES, purpose="reduce resolved axes"
+        ),
     )
 
 
@@ -242,7 +254,9 @@ def _detection_postprocess(model: Model, subgraph: Subgraph, op: Operator) -> tu
         ("buffer", max(num_classes, max_detections) * boxes * INT32_BYTES),
         ("selected", min(boxes, max_detections) * boxes * INT32_BYTES),
     )
-    return tuple(ScratchRequest(size_bytes=size, purpose=f"DETECTION_POSTPROCESS {name}") for name, size in sizes)
+    return tuple(
+        ScratchRequest(size_bytes=size, purpose=f"DETECTION_POSTPROCESS {name}") for name, size in sizes
+    )
 
 
 ScratchFunction = Callable[[Model, Subgraph, Operator], tuple[ScratchRequest, ...]]

@@ -16,7 +16,9 @@ def _size(value: int | None) -> str:
 
 def render_targets_text() -> str:
     """One row per target: name, core, ISA, clock, SRAM, flash, default kernels."""
-    header = f"{'name':16} {'core':14} {'isa':4} {'clock':>8} {'sram':>10} {'flash':>9}  kernels    description"
+    header = (
+        f"{'name':16} {'core':14} {'isa':4} {'clock':>8} {'sram':>10} {'flash':>9}  kernels    description"
+    )
     lines = [header]
     for target in load_targets().values():
         clock = "-" if target.clock_hz is None else f"{target.clock_hz / 1e6:g} MHz"

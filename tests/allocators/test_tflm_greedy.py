@@ -12,8 +12,9 @@ from arena.allocators.validate import validate_plan
 
 
 def _buf(name: str, size: int, first: int, last: int, fixed: int | None = None) -> Buffer:
-    return Buffer(name=name, size=size, first=first, last=last, alignment=16 if fixed is None else 1,
-                  fixed_offset=fixed)
+    return Buffer(
+        name=name, size=size, first=first, last=last, alignment=16 if fixed is None else 1, fixed_offset=fixed
+    )
 
 
 def test_equal_sizes_place_the_later_added_first() -> None:
@@ -28,8 +29,9 @@ def test_first_gap_that_fits_is_taken() -> None:
     # big [0..3] 64 B at 0. x [0..0] 32 B goes above it at 64. y [2..2] 16 B overlaps only big:
     # walk: big at 0 -> gap 0 - 0 < 16, candidate 64; end of list -> 64. z [0..0] 16 B overlaps
     # big and x: candidate 64 after big, next x at 64: gap 0 < 16, candidate 96 -> 96.
-    problem = Problem(buffers=(_buf("big", 64, 0, 3), _buf("x", 32, 0, 0), _buf("y", 16, 2, 2),
-                               _buf("z", 16, 0, 0)))
+    problem = Problem(
+        buffers=(_buf("big", 64, 0, 3), _buf("x", 32, 0, 0), _buf("y", 16, 2, 2), _buf("z", 16, 0, 0))
+    )
     plan = tflm_greedy(problem)
     assert plan.offsets == (0, 64, 64, 96)
     assert plan.peak_bytes == 112
@@ -61,10 +63,16 @@ def test_zero_size_buffer_sits_at_the_first_candidate() -> None:
 
 buffers = st.lists(
     st.tuples(st.integers(0, 8), st.integers(0, 12), st.integers(0, 5)),
-    min_size=0, max_size=14,
-).map(lambda rows: Problem(buffers=tuple(
-    Buffer(name=f"b{i}", size=16 * s, first=f, last=f + d, alignment=16) for i, (s, f, d) in enumerate(rows)
-)))
+    min_size=0,
+    max_size=14,
+).map(
+    lambda rows: Problem(
+        buffers=tuple(
+            Buffer(name=f"b{i}", size=16 * s, first=f, last=f + d, alignment=16)
+            for i, (s, f, d) in enumerate(rows)
+        )
+    )
+)
 
 
 @settings(max_examples=200, deadline=None)

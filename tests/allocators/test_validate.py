@@ -7,16 +7,19 @@ from arena.allocators.validate import ViolationKind, validate_plan
 
 
 def _plan(offsets: tuple[int, ...], peak: int) -> Plan:
-    return Plan(offsets=offsets, peak_bytes=peak, allocator="hand", status=PlanStatus.HEURISTIC,
-                lower_bound_bytes=0)
+    return Plan(
+        offsets=offsets, peak_bytes=peak, allocator="hand", status=PlanStatus.HEURISTIC, lower_bound_bytes=0
+    )
 
 
-PROBLEM = Problem(buffers=(
-    Buffer(name="a", size=32, first=0, last=2, alignment=16),
-    Buffer(name="b", size=16, first=2, last=3, alignment=16),
-    Buffer(name="c", size=16, first=4, last=5, alignment=16),
-    Buffer(name="f", size=16, first=0, last=5, alignment=16, fixed_offset=64),
-))
+PROBLEM = Problem(
+    buffers=(
+        Buffer(name="a", size=32, first=0, last=2, alignment=16),
+        Buffer(name="b", size=16, first=2, last=3, alignment=16),
+        Buffer(name="c", size=16, first=4, last=5, alignment=16),
+        Buffer(name="f", size=16, first=0, last=5, alignment=16, fixed_offset=64),
+    )
+)
 
 
 def test_valid_plan_has_no_violations() -> None:

@@ -34,7 +34,11 @@ def test_pack_writes_a_valid_solution(problem_file: Path, tmp_path: Path) -> Non
     assert code == 0, stdout
     rows = list(csv.DictReader(out.read_text().splitlines()))
     assert [r["id"] for r in rows] == ["a", "b", "c"]
-    assert [(r["lower"], r["upper"], r["size"]) for r in rows] == [("0", "2", "32"), ("1", "3", "16"), ("2", "4", "32")]
+    assert [(r["lower"], r["upper"], r["size"]) for r in rows] == [
+        ("0", "2", "32"),
+        ("1", "3", "16"),
+        ("2", "4", "32"),
+    ]
     spans = {r["id"]: (int(r["offset"]), int(r["offset"]) + int(r["size"])) for r in rows}
     # b is live with a and with c: its bytes must not meet theirs.
     for other in ("a", "c"):

@@ -36,12 +36,22 @@ def test_json_document() -> None:
     assert doc["allocator"] == "tflm" and doc["kernels"] == "reference"
     assert {"head_bytes", "lower_bound_bytes"} <= set(doc["arena"])
     assert doc["valid"] is True
-    row_keys = {"kind", "tensor", "subgraph", "op", "name", "bytes", "aligned_bytes", "first", "last", "offset"}
+    row_keys = {
+        "kind",
+        "tensor",
+        "subgraph",
+        "op",
+        "name",
+        "bytes",
+        "aligned_bytes",
+        "first",
+        "last",
+        "offset",
+    }
     assert doc["buffers"] and all(row_keys <= set(row) for row in doc["buffers"])
     # The head is where the highest buffer ends: a fact about the rows, not about the code.
     assert doc["arena"]["head_bytes"] == max(r["offset"] + r["aligned_bytes"] for r in doc["buffers"])
     assert all(r["aligned_bytes"] % 16 == 0 and r["aligned_bytes"] >= r["bytes"] for r in doc["buffers"])
-
 
 
 @pytest.mark.parametrize(
@@ -69,7 +79,10 @@ def test_truncated_model(tmp_path: Path) -> None:
 
 def test_missing_file() -> None:
     code, _, err = _run("plan", "no/such/model.tflite")
-    assert code == 2 and err.strip() == "arena: error: model.tflite: cannot read model file (No such file or directory)"
+    assert (
+        code == 2
+        and err.strip() == "arena: error: model.tflite: cannot read model file (No such file or directory)"
+    )
 
 
 def test_unsupported_model(shared_dir: Path) -> None:
@@ -89,7 +102,8 @@ def test_help_does_not_import_heavy_modules() -> None:
         "import sys\n"
         "from arena.cli import cli\n"
         "try:\n    cli(['--help'], prog_name='arena')\nexcept SystemExit:\n    pass\n"
-        "heavy = [m for m in ('numpy', 'networkx', 'flatbuffers', 'tflite', 'tflite_micro', 'ai_edge_litert') if m in sys.modules]\n"
+        "names = ('numpy', 'networkx', 'flatbuffers', 'tflite', 'tflite_micro', 'ai_edge_litert')\n"
+        "heavy = [m for m in names if m in sys.modules]\n"
         "print('HEAVY=' + ','.join(heavy))\n"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout

@@ -59,25 +59,51 @@ def reason(library: KernelLibrary, op: Operator, *tensors_: Tensor) -> str | Non
 def per_channel(index: int, shape: tuple[int, ...], channels: int, type_code: int = I8) -> Tensor:
     t = tensor(index, shape, type_code=type_code, const=True)
     q = Quantization(scale=(0.1,) * channels, zero_point=(0,) * channels)
-    return Tensor(index=t.index, name=t.name, shape=t.shape, type_code=t.type_code, buffer=t.buffer,
-                  has_data=True, is_variable=False, quantization=q)
+    return Tensor(
+        index=t.index,
+        name=t.name,
+        shape=t.shape,
+        type_code=t.type_code,
+        buffer=t.buffer,
+        has_data=True,
+        is_variable=False,
+        quantization=q,
+    )
 
 
-def conv(in_shape: tuple[int, ...], filter_shape: tuple[int, ...], out_shape: tuple[int, ...], *,
-         stride: int = 1, padding: int = SAME, dilation: int = 1, type_code: int = I8,
-         filter_type: int = I8, name: str = "CONV_2D") -> tuple[Operator, list[Tensor]]:
-    options: dict[str, object] = {"padding": padding, "stride_h": stride, "stride_w": stride,
-               "dilation_h_factor": dilation, "dilation_w_factor": dilation}
+def conv(
+    in_shape: tuple[int, ...],
+    filter_shape: tuple[int, ...],
+    out_shape: tuple[int, ...],
+    *,
+    stride: int = 1,
+    padding: int = SAME,
+    dilation: int = 1,
+    type_code: int = I8,
+    filter_type: int = I8,
+    name: str = "CONV_2D",
+) -> tuple[Operator, list[Tensor]]:
+    options: dict[str, object] = {
+        "padding": padding,
+        "stride_h": stride,
+        "stride_w": stride,
+        "dilation_h_factor": dilation,
+        "dilation_w_factor": dilation,
+    }
     op = operator(0, name, (0, 1, 2), (3,), options=options)
     bias_len = filter_shape[0] if name == "CONV_2D" else filter_shape[3]
-    ts = [tensor(0, in_shape, type_code=type_code),
-          tensor(1, filter_shape, type_code=filter_type, const=True),
-          tensor(2, (bias_len,), type_code=I32, const=True), tensor(3, out_shape, type_code=type_code)]
+    ts = [
+        tensor(0, in_shape, type_code=type_code),
+        tensor(1, filter_shape, type_code=filter_type, const=True),
+        tensor(2, (bias_len,), type_code=I32, const=True),
+        tensor(3, out_shape, type_code=type_code),
+    ]
     return op, ts
 
 
-def depthwise(in_shape: tuple[int, ...], filter_shape: tuple[int, ...], out_shape: tuple[int, ...],
-              **kwargs: int) -> tuple[Operator, list[Tensor]]:
+def depthwise(
+    in_shape: tuple[int, ...], filter_shape: tuple[int, ...], out_shape: tuple[int, ...], **kwargs: int
+) -> tuple[Operator, list[Tensor]]:
     return conv(in_shape, filter_shape, out_shape, name="DEPTHWISE_CONV_2D", **kwargs)
 
 
@@ -97,10 +123,17 @@ def depthwise(in_shape: tuple[int, ...], filter_shape: tuple[int, ...], out_shap
         ((8, 8), (3, 3), 1, SAME, 2, (2, 2)),
     ],
 )
-def test_tflm_padding(in_hw: tuple[int, int], filter_hw: tuple[int, int], stride: int, padding: int,
-                      dilation: int, expected: tuple[int, int]) -> None:
-    op, _ = conv((1, *in_hw, 1), (1, *filter_hw, 1), (1, 1, 1, 1), stride=stride, padding=padding,
-                 dilation=dilation)
+def test_tflm_padding(
+    in_hw: tuple[int, int],
+    filter_hw: tuple[int, int],
+    stride: int,
+    padding: int,
+    dilation: int,
+    expected: tuple[int, int],
+) -> None:
+    op, _ = conv(
+        (1, *in_hw, 1), (1, *filter_hw, 1), (1, 1, 1, 1), stride=stride, padding=padding, dilation=dilation
+    )
     g = tflm_padding(op, Dims(1, *in_hw, 1), Dims(1, *filter_hw, 1))
     assert (g.pad_h, g.pad_w) == expected
 
@@ -169,8 +202,9 @@ def test_conv_1xn_mve_with_negative_total_padding_uses_c_remainder() -> None:
     # -1 % 2 = -1 (nonzero). right = max(1, (0 - 1 + 1) / 2 = 0) = 1, left = 0, middle 3 -> covers 4.
     # pad_size_right = 1*4 (asym nonzero); max(12 + 0, 8 + 4) = 12.
     build = CmsisNnBuild(isa="mve")
-    size, kernel = conv_s8_buffer(build, ConvGeometry(1, 2, 0, 0), Dims(1, 1, 10, 4), Dims(1, 1, 3, 4),
-                                  Dims(1, 1, 4, 8))
+    size, kernel = conv_s8_buffer(
+        build, ConvGeometry(1, 2, 0, 0), Dims(1, 1, 10, 4), Dims(1, 1, 3, 4), Dims(1, 1, 4, 8)
+    )
     assert (size, kernel) == (12, "arm_convolve_1_x_n_s8")
 
 
@@ -269,14 +303,23 @@ def test_depthwise_int16_requests_nothing() -> None:
 # ------------------------------------------------------------------- FULLY_CONNECTED
 
 
-def fc(in_shape: tuple[int, ...], filter_shape: tuple[int, int], out_shape: tuple[int, ...], *,
-       const_filter: bool = True, filter_tensor: Tensor | None = None,
-       type_code: int = I8) -> tuple[Operator, list[Tensor]]:
+def fc(
+    in_shape: tuple[int, ...],
+    filter_shape: tuple[int, int],
+    out_shape: tuple[int, ...],
+    *,
+    const_filter: bool = True,
+    filter_tensor: Tensor | None = None,
+    type_code: int = I8,
+) -> tuple[Operator, list[Tensor]]:
     op = operator(0, "FULLY_CONNECTED", (0, 1, 2), (3,))
     weights = filter_tensor or tensor(1, filter_shape, const=const_filter)
-    return op, [tensor(0, in_shape, type_code=type_code), weights,
-                tensor(2, (filter_shape[0],), type_code=I32, const=True),
-                tensor(3, out_shape, type_code=type_code)]
+    return op, [
+        tensor(0, in_shape, type_code=type_code),
+        weights,
+        tensor(2, (filter_shape[0],), type_code=I32, const=True),
+        tensor(3, out_shape, type_code=type_code),
+    ]
 
 
 def test_fully_connected_2d_kernel_sums() -> None:
@@ -334,9 +377,14 @@ def test_svdf_int8() -> None:
     # svdf.cc: batch*filters*4 = 1*8*4 = 32, batch*units*4 = 1*(8/2)*4 = 16; MVE
     # arm_svdf_s8_get_buffer_size = filters*4 = 32 as scratch only under KERNELS_OPTIMIZED_FOR_SIZE.
     op = operator(0, "SVDF", (0, 1, 2, 3, 4), (5,), options={"rank": 2})
-    ts = [tensor(0, (1, 10)), tensor(1, (8, 10), const=True), tensor(2, (8, 5), type_code=I16, const=True),
-          tensor(3, (4,), type_code=I32, const=True), tensor(4, (1, 40), type_code=I16, variable=True),
-          tensor(5, (1, 4))]
+    ts = [
+        tensor(0, (1, 10)),
+        tensor(1, (8, 10), const=True),
+        tensor(2, (8, 5), type_code=I16, const=True),
+        tensor(3, (4,), type_code=I32, const=True),
+        tensor(4, (1, 40), type_code=I16, variable=True),
+        tensor(5, (1, 4)),
+    ]
     assert sizes(DSP, op, *ts) == [32, 16]
     assert sizes(MVE, op, *ts) == [32, 16]
     assert sizes(MVE_SIZE, op, *ts) == [32, 16, 32]
@@ -363,8 +411,12 @@ def test_transpose_conv_int8_reverse_path() -> None:
     # rhs_cols 180 -> DSP 2*180*2 = 720; MVE ceil(180/16)=12 -> 768. Reverse filter copy:
     # Cin*kw*kh*Cout = 20*3*3*8 = 1440.
     op = operator(0, "TRANSPOSE_CONV", (0, 1, 2), (3,), options=STRIDE_2)
-    ts = [tensor(0, (4,), type_code=I32, const=True), tensor(1, (8, 3, 3, 20), const=True),
-          tensor(2, (1, 4, 4, 20)), tensor(3, (1, 8, 8, 8))]
+    ts = [
+        tensor(0, (4,), type_code=I32, const=True),
+        tensor(1, (8, 3, 3, 20), const=True),
+        tensor(2, (1, 4, 4, 20)),
+        tensor(3, (1, 8, 8, 8)),
+    ]
     assert sizes(DSP, op, *ts) == [720, 1440]
     assert sizes(MVE, op, *ts) == [768, 1440]
 
@@ -374,8 +426,12 @@ def test_transpose_conv_int8_column_path_requests_a_zero_reverse_buffer() -> Non
     # row, times max(kh, stride_h) = 3 rows -> 72*3*4 = 864. The reverse buffer is still requested
     # (0 bytes): the call sits inside TFLITE_DCHECK, which evaluates its condition in every build.
     op = operator(0, "TRANSPOSE_CONV", (0, 1, 2), (3,), options=STRIDE_2)
-    ts = [tensor(0, (4,), type_code=I32, const=True), tensor(1, (8, 3, 3, 4), const=True),
-          tensor(2, (1, 4, 4, 4)), tensor(3, (1, 8, 8, 8))]
+    ts = [
+        tensor(0, (4,), type_code=I32, const=True),
+        tensor(1, (8, 3, 3, 4), const=True),
+        tensor(2, (1, 4, 4, 4)),
+        tensor(3, (1, 8, 8, 8)),
+    ]
     assert sizes(DSP, op, *ts) == [864, 0]
     assert sizes(MVE, op, *ts) == [864, 0]
 
@@ -383,9 +439,13 @@ def test_transpose_conv_int8_column_path_requests_a_zero_reverse_buffer() -> Non
 def test_transpose_conv_int16() -> None:
     # int16: output elements * 8 = 512*8 = 4096, then an int16 bias widened: 8*8 = 64.
     op = operator(0, "TRANSPOSE_CONV", (0, 1, 2, 3), (4,), options=STRIDE_2)
-    ts = [tensor(0, (4,), type_code=I32, const=True), tensor(1, (8, 3, 3, 4), const=True),
-          tensor(2, (1, 4, 4, 4), type_code=I16), tensor(3, (8,), type_code=I16, const=True),
-          tensor(4, (1, 8, 8, 8), type_code=I16)]
+    ts = [
+        tensor(0, (4,), type_code=I32, const=True),
+        tensor(1, (8, 3, 3, 4), const=True),
+        tensor(2, (1, 4, 4, 4), type_code=I16),
+        tensor(3, (8,), type_code=I16, const=True),
+        tensor(4, (1, 8, 8, 8), type_code=I16),
+    ]
     assert sizes(DSP, op, *ts) == [4096, 64]
 
 

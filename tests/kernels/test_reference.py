@@ -96,10 +96,16 @@ def test_add_n_mixed_types_are_refused() -> None:
         ("FULLY_CONNECTED", (10, 32), 320),
     ],
 )
-def test_int4_filter_is_unpacked_into_scratch(op_name: str, filter_shape: tuple[int, ...], expected: int) -> None:
+def test_int4_filter_is_unpacked_into_scratch(
+    op_name: str, filter_shape: tuple[int, ...], expected: int
+) -> None:
     op = operator(0, op_name, (0, 1, 2), (3,))
-    ts = [tensor(0, (1, 5, 5, 3)), tensor(1, filter_shape, type_code=I4, const=True),
-          tensor(2, (filter_shape[0],), type_code=I32, const=True), tensor(3, (1, 5, 5, 8))]
+    ts = [
+        tensor(0, (1, 5, 5, 3)),
+        tensor(1, filter_shape, type_code=I4, const=True),
+        tensor(2, (filter_shape[0],), type_code=I32, const=True),
+        tensor(3, (1, 5, 5, 8)),
+    ]
     assert sizes(op, *ts) == [expected]
     assert reason(op, *ts) is None
 
@@ -108,8 +114,12 @@ def test_int4_filter_is_unpacked_into_scratch(op_name: str, filter_shape: tuple[
 def test_int8_filter_requests_no_scratch(op_name: str) -> None:
     # The only RequestScratchBufferInArena in these Prepares sits under `filter->type == kTfLiteInt4`.
     op = operator(0, op_name, (0, 1, 2), (3,))
-    ts = [tensor(0, (1, 5, 5, 3)), tensor(1, (8, 3, 3, 3), const=True),
-          tensor(2, (8,), type_code=I32, const=True), tensor(3, (1, 5, 5, 8))]
+    ts = [
+        tensor(0, (1, 5, 5, 3)),
+        tensor(1, (8, 3, 3, 3), const=True),
+        tensor(2, (8,), type_code=I32, const=True),
+        tensor(3, (1, 5, 5, 8)),
+    ]
     assert sizes(op, *ts) == []
 
 
@@ -133,11 +143,16 @@ def test_int8_filter_requests_no_scratch(op_name: str) -> None:
         ("FULLY_CONNECTED", I16, I16, I16, True),
     ],
 )
-def test_conv_like_type_pairs(op_name: str, input_type: int, filter_type: int, output_type: int, refused: bool) -> None:
+def test_conv_like_type_pairs(
+    op_name: str, input_type: int, filter_type: int, output_type: int, refused: bool
+) -> None:
     op = operator(0, op_name, (0, 1), (2,))
-    got = reason(op, tensor(0, (1, 4, 4, 2), type_code=input_type),
-                 tensor(1, (2, 1, 1, 2), type_code=filter_type, const=True),
-                 tensor(2, (1, 4, 4, 2), type_code=output_type))
+    got = reason(
+        op,
+        tensor(0, (1, 4, 4, 2), type_code=input_type),
+        tensor(1, (2, 1, 1, 2), type_code=filter_type, const=True),
+        tensor(2, (1, 4, 4, 2), type_code=output_type),
+    )
     assert (got is not None) == refused
 
 
@@ -146,10 +161,12 @@ def test_conv_like_type_pairs(op_name: str, input_type: int, filter_type: int, o
 
 def _transpose_conv(input_type: int, bias_type: int | None) -> tuple[Operator, list[Tensor]]:
     # Inputs (transpose_conv.h): 0 output shape, 1 filter, 2 input, 3 bias; output [1,8,8,4].
-    ts: list[Tensor] = [tensor(0, (4,), type_code=I32, const=True),
-                        tensor(1, (4, 3, 3, 2), const=True),
-                        tensor(2, (1, 4, 4, 2), type_code=input_type),
-                        tensor(3, (1, 8, 8, 4), type_code=input_type)]
+    ts: list[Tensor] = [
+        tensor(0, (4,), type_code=I32, const=True),
+        tensor(1, (4, 3, 3, 2), const=True),
+        tensor(2, (1, 4, 4, 2), type_code=input_type),
+        tensor(3, (1, 8, 8, 4), type_code=input_type),
+    ]
     inputs: tuple[int, ...] = (0, 1, 2)
     if bias_type is not None:
         ts.append(tensor(4, (4,), type_code=bias_type, const=True))
@@ -216,12 +233,20 @@ def test_mirror_pad_2d_and_bad_padding_matrix() -> None:
 # ----------------------------------------------------------------------------------- reducers
 
 
-def _reducer(op_name: str, input_type: int, input_shape: tuple[int, ...], axis_shape: tuple[int, ...],
-             output_shape: tuple[int, ...], axis_type: int = I32) -> tuple[Operator, list[Tensor]]:
+def _reducer(
+    op_name: str,
+    input_type: int,
+    input_shape: tuple[int, ...],
+    axis_shape: tuple[int, ...],
+    output_shape: tuple[int, ...],
+    axis_type: int = I32,
+) -> tuple[Operator, list[Tensor]]:
     op = operator(0, op_name, (0, 1), (2,), {"keep_dims": True})
-    return op, [tensor(0, input_shape, type_code=input_type),
-                tensor(1, axis_shape, type_code=axis_type, const=True),
-                tensor(2, output_shape, type_code=input_type)]
+    return op, [
+        tensor(0, input_shape, type_code=input_type),
+        tensor(1, axis_shape, type_code=axis_type, const=True),
+        tensor(2, output_shape, type_code=input_type),
+    ]
 
 
 def test_mean_int8_requests_accumulators_then_iterators() -> None:
@@ -277,34 +302,56 @@ def test_reduce_prod_is_not_registered() -> None:
 
 
 def _detection(boxes: int, classes: int, options: dict[str, object]) -> tuple[Operator, list[Tensor]]:
-    op = operator(0, "CUSTOM:TFLite_Detection_PostProcess", (0, 1, 2), (3, 4, 5, 6),
-                  custom_options=bytes(flexbuffers.Dumps(options)))
+    op = operator(
+        0,
+        "CUSTOM:TFLite_Detection_PostProcess",
+        (0, 1, 2),
+        (3, 4, 5, 6),
+        custom_options=bytes(flexbuffers.Dumps(options)),
+    )
     max_det = int(options["max_detections"])  # type: ignore[call-overload]
-    return op, [tensor(0, (1, boxes, 4), type_code=F32), tensor(1, (1, boxes, classes), type_code=F32),
-                tensor(2, (boxes, 4), type_code=F32, const=True), tensor(3, (1, max_det, 4), type_code=F32),
-                tensor(4, (1, max_det), type_code=F32), tensor(5, (1, max_det), type_code=F32),
-                tensor(6, (1,), type_code=F32)]
+    return op, [
+        tensor(0, (1, boxes, 4), type_code=F32),
+        tensor(1, (1, boxes, classes), type_code=F32),
+        tensor(2, (boxes, 4), type_code=F32, const=True),
+        tensor(3, (1, max_det, 4), type_code=F32),
+        tensor(4, (1, max_det), type_code=F32),
+        tensor(5, (1, max_det), type_code=F32),
+        tensor(6, (1,), type_code=F32),
+    ]
 
 
 def test_detection_postprocess_eleven_buffers() -> None:
     # detection_postprocess.cc DetectionPostProcessPrepare, num_boxes = 10 (box dim 1),
     # class predictions [1,10,3], max_detections 3, num_classes 2, in request order:
     expected = [
-        10,               # active candidates: num_boxes bytes
-        10 * 4 * 4,       # decoded boxes: num_boxes * kNumCoordBox * sizeof(float) = 160
-        10 * 3 * 4,       # scores: dims[1] * dims[2] * sizeof(float) = 120
-        10 * 4,           # score buffer: num_boxes floats
-        10 * 4,           # keep scores: num_boxes floats
-        3 * 10 * 4,       # scores after regular NMS: max_detections * num_boxes floats
-        3 * 10 * 4,       # sorted values: same
-        10 * 4,           # keep indices: num_boxes ints
-        3 * 10 * 4,       # sorted indices: max_detections * num_boxes ints
+        10,  # active candidates: num_boxes bytes
+        10 * 4 * 4,  # decoded boxes: num_boxes * kNumCoordBox * sizeof(float) = 160
+        10 * 3 * 4,  # scores: dims[1] * dims[2] * sizeof(float) = 120
+        10 * 4,  # score buffer: num_boxes floats
+        10 * 4,  # keep scores: num_boxes floats
+        3 * 10 * 4,  # scores after regular NMS: max_detections * num_boxes floats
+        3 * 10 * 4,  # sorted values: same
+        10 * 4,  # keep indices: num_boxes ints
+        3 * 10 * 4,  # sorted indices: max_detections * num_boxes ints
         max(2, 3) * 10 * 4,  # buffer: max(num_classes, max_detections) * num_boxes ints = 120
         min(10, 3) * 10 * 4,  # selected: min(num_boxes, max_detections) * num_boxes ints = 120
     ]
-    op, ts = _detection(10, 3, {"max_detections": 3, "max_classes_per_detection": 1, "num_classes": 2,
-                                "nms_score_threshold": 0.3, "nms_iou_threshold": 0.6,
-                                "y_scale": 10.0, "x_scale": 10.0, "h_scale": 5.0, "w_scale": 5.0})
+    op, ts = _detection(
+        10,
+        3,
+        {
+            "max_detections": 3,
+            "max_classes_per_detection": 1,
+            "num_classes": 2,
+            "nms_score_threshold": 0.3,
+            "nms_iou_threshold": 0.6,
+            "y_scale": 10.0,
+            "x_scale": 10.0,
+            "h_scale": 5.0,
+            "w_scale": 5.0,
+        },
+    )
     assert sizes(op, *ts) == expected
     assert reason(op, *ts) is None
 
@@ -331,9 +378,14 @@ def test_svdf_int8_and_float() -> None:
     # svdf_common.cc PrepareSvdf: batch 2 (input dim 0), num_filters 12 (weights_feature dim 0),
     # rank 3 -> num_units 4. int8: 2*12*4 = 96 then 2*4*4 = 32; float: 2*12*4 = 96 only.
     op = operator(0, "SVDF", (0, 1, 2, 3, 4), (5,), {"rank": 3})
-    ts = [tensor(0, (2, 16)), tensor(1, (12, 16), const=True), tensor(2, (12, 10), type_code=I16, const=True),
-          tensor(3, (4,), type_code=I32, const=True), tensor(4, (2, 120), type_code=I16, variable=True),
-          tensor(5, (2, 4))]
+    ts = [
+        tensor(0, (2, 16)),
+        tensor(1, (12, 16), const=True),
+        tensor(2, (12, 10), type_code=I16, const=True),
+        tensor(3, (4,), type_code=I32, const=True),
+        tensor(4, (2, 120), type_code=I16, variable=True),
+        tensor(5, (2, 4)),
+    ]
     assert sizes(op, *ts) == [96, 32]
     ts[0] = tensor(0, (2, 16), type_code=F32)
     assert sizes(op, *ts) == [96]
@@ -353,8 +405,13 @@ def test_lstm_four_gate_buffers() -> None:
 
 def test_rfft_work_area() -> None:
     # signal rfft.cc RfftPrepare: fft_length * sizeof(T), T int16 (schema code 7): 512 * 2.
-    op = operator(0, "CUSTOM:SignalRfft", (0,), (1,),
-                  custom_options=bytes(flexbuffers.Dumps({"T": I16, "fft_length": 512})))
+    op = operator(
+        0,
+        "CUSTOM:SignalRfft",
+        (0,),
+        (1,),
+        custom_options=bytes(flexbuffers.Dumps({"T": I16, "fft_length": 512})),
+    )
     assert sizes(op, tensor(0, (1, 480), type_code=I16), tensor(1, (1, 514), type_code=I16)) == [1024]
 
 
@@ -373,7 +430,12 @@ def test_resolver_lists() -> None:
     assert len(SUPPORTED_BUILTINS) == 100
     assert {"MEAN", "SUM", "REDUCE_ALL", "MIRROR_PAD", "TRANSPOSE_CONV"} <= SUPPORTED_BUILTINS
     assert "REDUCE_PROD" not in SUPPORTED_BUILTINS
-    assert {"TFLM_DECODE", "TFLite_Detection_PostProcess", "CIRCULAR_BUFFER", "SignalRfft"} <= SUPPORTED_CUSTOM
+    assert {
+        "TFLM_DECODE",
+        "TFLite_Detection_PostProcess",
+        "CIRCULAR_BUFFER",
+        "SignalRfft",
+    } <= SUPPORTED_CUSTOM
     assert "ethos-u" not in SUPPORTED_CUSTOM
 
 
@@ -444,19 +506,40 @@ def build_tflite(tensors: list[Spec], op: OpSpec) -> bytes:
     for i, t in enumerate(tensors):
         quant = None
         if t.scale:
-            quant = _table(b, "QuantizationParameters", Scale=_vector(b, t.scale, np.float32),
-                           ZeroPoint=_vector(b, t.zero_point, np.int64), QuantizedDimension=t.qdim)
-        tensor_offsets.append(_table(b, "Tensor", Shape=_vector(b, t.shape, np.int32), Type=t.type,
-                                     Buffer=i + 1 if t.data is not None else 0,
-                                     Name=b.CreateString(f"t{i}"), Quantization=quant))
+            quant = _table(
+                b,
+                "QuantizationParameters",
+                Scale=_vector(b, t.scale, np.float32),
+                ZeroPoint=_vector(b, t.zero_point, np.int64),
+                QuantizedDimension=t.qdim,
+            )
+        tensor_offsets.append(
+            _table(
+                b,
+                "Tensor",
+                Shape=_vector(b, t.shape, np.int32),
+                Type=t.type,
+                Buffer=i + 1 if t.data is not None else 0,
+                Name=b.CreateString(f"t{i}"),
+                Quantization=quant,
+            )
+        )
     custom = op.name.split(":", 1)[1] if op.name.startswith("CUSTOM:") else None
     code = tflite.BuiltinOperator.CUSTOM if custom else getattr(tflite.BuiltinOperator, op.name)
     options = _table(b, op.options_table, **op.options) if op.options_table else None
-    custom_options = _vector(b, np.frombuffer(op.custom_options, np.uint8), np.uint8) if op.custom_options else None
+    custom_options = (
+        _vector(b, np.frombuffer(op.custom_options, np.uint8), np.uint8) if op.custom_options else None
+    )
     operator_offset = _table(
-        b, "Operator", OpcodeIndex=0, Inputs=_vector(b, op.inputs, np.int32), Outputs=_vector(b, op.outputs, np.int32),
+        b,
+        "Operator",
+        OpcodeIndex=0,
+        Inputs=_vector(b, op.inputs, np.int32),
+        Outputs=_vector(b, op.outputs, np.int32),
         BuiltinOptionsType=getattr(tflite.BuiltinOptions, op.options_table) if op.options_table else None,
-        BuiltinOptions=options, CustomOptions=custom_options)
+        BuiltinOptions=options,
+        CustomOptions=custom_options,
+    )
     graph_inputs = [i for i in op.inputs if i >= 0 and tensors[i].data is None]
 
     def offsets(start: object, items: list[int]) -> int:
@@ -465,16 +548,32 @@ def build_tflite(tensors: list[Spec], op: OpSpec) -> bytes:
             b.PrependUOffsetTRelative(item)
         return int(b.EndVector())
 
-    subgraph = _table(b, "SubGraph", Tensors=offsets(tflite.SubGraphStartTensorsVector, tensor_offsets),
-                      Inputs=_vector(b, graph_inputs, np.int32), Outputs=_vector(b, op.outputs, np.int32),
-                      Operators=offsets(tflite.SubGraphStartOperatorsVector, [operator_offset]),
-                      Name=b.CreateString("main"))
-    opcode = _table(b, "OperatorCode", DeprecatedBuiltinCode=min(code, 127), BuiltinCode=code, Version=1,
-                    CustomCode=b.CreateString(custom) if custom else None)
-    model = _table(b, "Model", Version=3, Description=b.CreateString("arena oracle"),
-                   OperatorCodes=offsets(tflite.ModelStartOperatorCodesVector, [opcode]),
-                   Subgraphs=offsets(tflite.ModelStartSubgraphsVector, [subgraph]),
-                   Buffers=offsets(tflite.ModelStartBuffersVector, buffers))
+    subgraph = _table(
+        b,
+        "SubGraph",
+        Tensors=offsets(tflite.SubGraphStartTensorsVector, tensor_offsets),
+        Inputs=_vector(b, graph_inputs, np.int32),
+        Outputs=_vector(b, op.outputs, np.int32),
+        Operators=offsets(tflite.SubGraphStartOperatorsVector, [operator_offset]),
+        Name=b.CreateString("main"),
+    )
+    opcode = _table(
+        b,
+        "OperatorCode",
+        DeprecatedBuiltinCode=min(code, 127),
+        BuiltinCode=code,
+        Version=1,
+        CustomCode=b.CreateString(custom) if custom else None,
+    )
+    model = _table(
+        b,
+        "Model",
+        Version=3,
+        Description=b.CreateString("arena oracle"),
+        OperatorCodes=offsets(tflite.ModelStartOperatorCodesVector, [opcode]),
+        Subgraphs=offsets(tflite.ModelStartSubgraphsVector, [subgraph]),
+        Buffers=offsets(tflite.ModelStartBuffersVector, buffers),
+    )
     b.Finish(model, file_identifier=b"TFL3")
     return bytes(b.Output())
 
@@ -502,8 +601,9 @@ def run_tflm(data: bytes, tmp_path: Path) -> TflmRun:
     pytest.importorskip("tflite_micro")
     path = tmp_path / "model.tflite"
     path.write_bytes(data)
-    proc = subprocess.run([sys.executable, "-c", _CHILD, str(path)], capture_output=True, text=True,
-                          timeout=120, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(path)], capture_output=True, text=True, timeout=120, check=False
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     if "REFUSED" in proc.stdout:
         return TflmRun(head=None, log=proc.stderr)
@@ -540,14 +640,25 @@ def weights(shape: tuple[int, ...], type_: int, qdim: int) -> Spec:
     count = int(np.prod(shape))
     channels = shape[qdim]
     raw = bytes((count + 1) // 2) if type_ == I4 else bytes(count)
-    return Spec(shape, type_, data=raw or b"\0", scale=(0.01,) * channels, zero_point=(0,) * channels, qdim=qdim)
+    return Spec(
+        shape, type_, data=raw or b"\0", scale=(0.01,) * channels, zero_point=(0,) * channels, qdim=qdim
+    )
 
 
-def _reducer_model(name: str, type_: int, shape: tuple[int, ...], axis: list[int], out: tuple[int, ...],
-                   axis_dtype: type = np.int32, axis_type: int = I32) -> bytes:
+def _reducer_model(
+    name: str,
+    type_: int,
+    shape: tuple[int, ...],
+    axis: list[int],
+    out: tuple[int, ...],
+    axis_dtype: type = np.int32,
+    axis_type: int = I32,
+) -> bytes:
     spec = q8 if type_ in (I8, I16) else (lambda s: Spec(s, type_))
     tensors = [spec(shape), const(axis, axis_dtype, axis_type), spec(out)]
-    return build_tflite(tensors, OpSpec(name, (0, 1), (2,), "ReducerOptions", {"KeepDims": len(out) == len(shape)}))
+    return build_tflite(
+        tensors, OpSpec(name, (0, 1), (2,), "ReducerOptions", {"KeepDims": len(out) == len(shape)})
+    )
 
 
 ORACLE_CASES: dict[str, bytes] = {}
@@ -559,57 +670,158 @@ def _oracle_cases() -> dict[str, bytes]:
         return ORACLE_CASES
     import tflite
 
-    ORACLE_CASES.update({
-        "mean_int8": _reducer_model("MEAN", I8, (1, 4, 4, 40), [1, 2], (1, 1, 1, 40)),
-        "sum_int16": _reducer_model("SUM", I16, (1, 4, 4, 40), [2], (1, 4, 40)),
-        "mean_float": _reducer_model("MEAN", F32, (2, 3, 50), [1], (2, 50)),
-        "reduce_max_int8": _reducer_model("REDUCE_MAX", I8, (1, 6, 6, 4), [1, 2], (1, 1, 1, 4)),
-        "reduce_all_bool": _reducer_model("REDUCE_ALL", BOOL, (2, 48), [1], (2,)),
-        "add_n_int8": build_tflite([q8((1, 64)) for _ in range(4)], OpSpec("ADD_N", (0, 1, 2), (3,), "AddNOptions")),
-        "mirror_pad_int8": build_tflite(
-            [q8((1, 5, 5, 3)), const([[0, 0], [1, 1], [1, 1], [0, 0]], np.int32, I32), q8((1, 7, 7, 3))],
-            OpSpec("MIRROR_PAD", (0, 1), (2,), "MirrorPadOptions", {"Mode": tflite.MirrorPadMode.REFLECT})),
-        "transpose_conv_int8": build_tflite(
-            [const([1, 8, 8, 4], np.int32, I32), weights((4, 3, 3, 2), I8, 0), q8((1, 4, 4, 2)), q8((1, 8, 8, 4))],
-            OpSpec("TRANSPOSE_CONV", (0, 1, 2), (3,), "TransposeConvOptions",
-                   {"Padding": tflite.Padding.SAME, "StrideW": 2, "StrideH": 2})),
-        "transpose_conv_int16_bias16": build_tflite(
-            [const([1, 8, 8, 4], np.int32, I32), weights((4, 3, 3, 2), I8, 0), q8((1, 4, 4, 2), type_=I16),
-             q8((1, 8, 8, 4), type_=I16), Spec((4,), I16, data=bytes(8), scale=(0.0005,) * 4, zero_point=(0,) * 4)],
-            OpSpec("TRANSPOSE_CONV", (0, 1, 2, 4), (3,), "TransposeConvOptions",
-                   {"Padding": tflite.Padding.SAME, "StrideW": 2, "StrideH": 2})),
-        "conv_int4": build_tflite(
-            [q8((1, 5, 5, 3)), weights((8, 3, 3, 3), I4, 0), Spec((8,), I32, data=bytes(32), scale=(0.0005,) * 8,
-                                                                   zero_point=(0,) * 8), q8((1, 5, 5, 8))],
-            OpSpec("CONV_2D", (0, 1, 2), (3,), "Conv2DOptions",
-                   {"Padding": tflite.Padding.SAME, "StrideW": 1, "StrideH": 1, "DilationWFactor": 1,
-                    "DilationHFactor": 1})),
-        "depthwise_int4": build_tflite(
-            [q8((1, 5, 5, 4)), weights((1, 3, 3, 4), I4, 3), Spec((4,), I32, data=bytes(16), scale=(0.0005,) * 4,
-                                                                   zero_point=(0,) * 4), q8((1, 5, 5, 4))],
-            OpSpec("DEPTHWISE_CONV_2D", (0, 1, 2), (3,), "DepthwiseConv2DOptions",
-                   {"Padding": tflite.Padding.SAME, "StrideW": 1, "StrideH": 1, "DepthMultiplier": 1,
-                    "DilationWFactor": 1, "DilationHFactor": 1})),
-        "fully_connected_int4": build_tflite(
-            # per-tensor filter scale: per-channel int4 FC is refused (see test_oracle_refusals)
-            [q8((1, 32)), Spec((10, 32), I4, data=bytes(160), scale=(0.01,), zero_point=(0,)),
-             Spec((10,), I32, data=bytes(40), scale=(0.0005,), zero_point=(0,)), q8((1, 10))],
-            OpSpec("FULLY_CONNECTED", (0, 1, 2), (3,), "FullyConnectedOptions")),
-        "detection_postprocess": build_tflite(
-            [Spec((1, 10, 4), F32), Spec((1, 10, 3), F32), const(np.ones((10, 4)), np.float32, F32),
-             Spec((1, 3, 4), F32), Spec((1, 3), F32), Spec((1, 3), F32), Spec((1,), F32)],
-            OpSpec("CUSTOM:TFLite_Detection_PostProcess", (0, 1, 2), (3, 4, 5, 6), custom_options=bytes(
-                flexbuffers.Dumps({"max_detections": 3, "max_classes_per_detection": 1, "num_classes": 2,
-                                   "nms_score_threshold": 0.3, "nms_iou_threshold": 0.6, "y_scale": 10.0,
-                                   "x_scale": 10.0, "h_scale": 5.0, "w_scale": 5.0, "use_regular_nms": False})))),
-    })
+    ORACLE_CASES.update(
+        {
+            "mean_int8": _reducer_model("MEAN", I8, (1, 4, 4, 40), [1, 2], (1, 1, 1, 40)),
+            "sum_int16": _reducer_model("SUM", I16, (1, 4, 4, 40), [2], (1, 4, 40)),
+            "mean_float": _reducer_model("MEAN", F32, (2, 3, 50), [1], (2, 50)),
+            "reduce_max_int8": _reducer_model("REDUCE_MAX", I8, (1, 6, 6, 4), [1, 2], (1, 1, 1, 4)),
+            "reduce_all_bool": _reducer_model("REDUCE_ALL", BOOL, (2, 48), [1], (2,)),
+            "add_n_int8": build_tflite(
+                [q8((1, 64)) for _ in range(4)], OpSpec("ADD_N", (0, 1, 2), (3,), "AddNOptions")
+            ),
+            "mirror_pad_int8": build_tflite(
+                [q8((1, 5, 5, 3)), const([[0, 0], [1, 1], [1, 1], [0, 0]], np.int32, I32), q8((1, 7, 7, 3))],
+                OpSpec(
+                    "MIRROR_PAD", (0, 1), (2,), "MirrorPadOptions", {"Mode": tflite.MirrorPadMode.REFLECT}
+                ),
+            ),
+            "transpose_conv_int8": build_tflite(
+                [
+                    const([1, 8, 8, 4], np.int32, I32),
+                    weights((4, 3, 3, 2), I8, 0),
+                    q8((1, 4, 4, 2)),
+                    q8((1, 8, 8, 4)),
+                ],
+                OpSpec(
+                    "TRANSPOSE_CONV",
+                    (0, 1, 2),
+                    (3,),
+                    "TransposeConvOptions",
+                    {"Padding": tflite.Padding.SAME, "StrideW": 2, "StrideH": 2},
+                ),
+            ),
+            "transpose_conv_int16_bias16": build_tflite(
+                [
+                    const([1, 8, 8, 4], np.int32, I32),
+                    weights((4, 3, 3, 2), I8, 0),
+                    q8((1, 4, 4, 2), type_=I16),
+                    q8((1, 8, 8, 4), type_=I16),
+                    Spec((4,), I16, data=bytes(8), scale=(0.0005,) * 4, zero_point=(0,) * 4),
+                ],
+                OpSpec(
+                    "TRANSPOSE_CONV",
+                    (0, 1, 2, 4),
+                    (3,),
+                    "TransposeConvOptions",
+                    {"Padding": tflite.Padding.SAME, "StrideW": 2, "StrideH": 2},
+                ),
+            ),
+            "conv_int4": build_tflite(
+                [
+                    q8((1, 5, 5, 3)),
+                    weights((8, 3, 3, 3), I4, 0),
+                    Spec((8,), I32, data=bytes(32), scale=(0.0005,) * 8, zero_point=(0,) * 8),
+                    q8((1, 5, 5, 8)),
+                ],
+                OpSpec(
+                    "CONV_2D",
+                    (0, 1, 2),
+                    (3,),
+                    "Conv2DOptions",
+                    {
+                        "Padding": tflite.Padding.SAME,
+                        "StrideW": 1,
+                        "StrideH": 1,
+                        "DilationWFactor": 1,
+                        "DilationHFactor": 1,
+                    },
+                ),
+            ),
+            "depthwise_int4": build_tflite(
+                [
+                    q8((1, 5, 5, 4)),
+                    weights((1, 3, 3, 4), I4, 3),
+                    Spec((4,), I32, data=bytes(16), scale=(0.0005,) * 4, zero_point=(0,) * 4),
+                    q8((1, 5, 5, 4)),
+                ],
+                OpSpec(
+                    "DEPTHWISE_CONV_2D",
+                    (0, 1, 2),
+                    (3,),
+                    "DepthwiseConv2DOptions",
+                    {
+                        "Padding": tflite.Padding.SAME,
+                        "StrideW": 1,
+                        "StrideH": 1,
+                        "DepthMultiplier": 1,
+                        "DilationWFactor": 1,
+                        "DilationHFactor": 1,
+                    },
+                ),
+            ),
+            "fully_connected_int4": build_tflite(
+                # per-tensor filter scale: per-channel int4 FC is refused (see test_oracle_refusals)
+                [
+                    q8((1, 32)),
+                    Spec((10, 32), I4, data=bytes(160), scale=(0.01,), zero_point=(0,)),
+                    Spec((10,), I32, data=bytes(40), scale=(0.0005,), zero_point=(0,)),
+                    q8((1, 10)),
+                ],
+                OpSpec("FULLY_CONNECTED", (0, 1, 2), (3,), "FullyConnectedOptions"),
+            ),
+            "detection_postprocess": build_tflite(
+                [
+                    Spec((1, 10, 4), F32),
+                    Spec((1, 10, 3), F32),
+                    const(np.ones((10, 4)), np.float32, F32),
+                    Spec((1, 3, 4), F32),
+                    Spec((1, 3), F32),
+                    Spec((1, 3), F32),
+                    Spec((1,), F32),
+                ],
+                OpSpec(
+                    "CUSTOM:TFLite_Detection_PostProcess",
+                    (0, 1, 2),
+                    (3, 4, 5, 6),
+                    custom_options=bytes(
+                        flexbuffers.Dumps(
+                            {
+                                "max_detections": 3,
+                                "max_classes_per_detection": 1,
+                                "num_classes": 2,
+                                "nms_score_threshold": 0.3,
+                                "nms_iou_threshold": 0.6,
+                                "y_scale": 10.0,
+                                "x_scale": 10.0,
+                                "h_scale": 5.0,
+                                "w_scale": 5.0,
+                                "use_regular_nms": False,
+                            }
+                        )
+                    ),
+                ),
+            ),
+        }
+    )
     return ORACLE_CASES
 
 
-ORACLE_NAMES = ["mean_int8", "sum_int16", "mean_float", "reduce_max_int8", "reduce_all_bool", "add_n_int8",
-                "mirror_pad_int8", "transpose_conv_int8", "transpose_conv_int16_bias16",
-                "conv_int4", "depthwise_int4", "fully_connected_int4",
-                "detection_postprocess"]
+ORACLE_NAMES = [
+    "mean_int8",
+    "sum_int16",
+    "mean_float",
+    "reduce_max_int8",
+    "reduce_all_bool",
+    "add_n_int8",
+    "mirror_pad_int8",
+    "transpose_conv_int8",
+    "transpose_conv_int16_bias16",
+    "conv_int4",
+    "depthwise_int4",
+    "fully_connected_int4",
+    "detection_postprocess",
+]
 
 
 @pytest.mark.oracle
@@ -641,17 +853,32 @@ def test_oracle_refusals(name: str, message: str, tmp_path: Path) -> None:
     cases = {
         "hybrid_fc": build_tflite(
             [Spec((1, 32), F32), weights((10, 32), I8, 0), Spec((1, 10), F32)],
-            OpSpec("FULLY_CONNECTED", (0, 1), (2,), "FullyConnectedOptions")),
+            OpSpec("FULLY_CONNECTED", (0, 1), (2,), "FullyConnectedOptions"),
+        ),
         "hybrid_conv": build_tflite(
             [Spec((1, 5, 5, 3), F32), weights((8, 3, 3, 3), I8, 0), Spec((1, 5, 5, 8), F32)],
-            OpSpec("CONV_2D", (0, 1), (2,), "Conv2DOptions",
-                   {"Padding": tflite.Padding.SAME, "StrideW": 1, "StrideH": 1, "DilationWFactor": 1,
-                    "DilationHFactor": 1})),
-        "add_n_int16": build_tflite([q8((1, 8), zero_point=0, type_=I16) for _ in range(3)],
-                                    OpSpec("ADD_N", (0, 1), (2,), "AddNOptions")),
+            OpSpec(
+                "CONV_2D",
+                (0, 1),
+                (2,),
+                "Conv2DOptions",
+                {
+                    "Padding": tflite.Padding.SAME,
+                    "StrideW": 1,
+                    "StrideH": 1,
+                    "DilationWFactor": 1,
+                    "DilationHFactor": 1,
+                },
+            ),
+        ),
+        "add_n_int16": build_tflite(
+            [q8((1, 8), zero_point=0, type_=I16) for _ in range(3)],
+            OpSpec("ADD_N", (0, 1), (2,), "AddNOptions"),
+        ),
         "fc_int4_per_channel": build_tflite(
             [q8((1, 32)), weights((10, 32), I4, 0), Spec((10,), I32, data=bytes(40)), q8((1, 10))],
-            OpSpec("FULLY_CONNECTED", (0, 1, 2), (3,), "FullyConnectedOptions")),
+            OpSpec("FULLY_CONNECTED", (0, 1, 2), (3,), "FullyConnectedOptions"),
+        ),
         "mean_int64_axis": _reducer_model("MEAN", I8, (1, 4, 4, 8), [1, 2], (1, 1, 1, 8), np.int64, I64),
     }
     data = cases[name]

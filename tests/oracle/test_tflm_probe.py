@@ -3,6 +3,7 @@
 They run the real TFLM runtime in child processes (about 0.3 s per probe) and need the shared
 models at ``../shared/models`` relative to the project root.
 """
+
 from __future__ import annotations
 
 import re
@@ -19,8 +20,10 @@ except ImportError:  # tests/oracle collected as a rootdir-relative module, not 
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 MODELS = SHARED / "models"
-UNSUPPORTED = ["unsupported/armex_basic_lstm_quantized_small.tflite",
-               "special/tflm_person_detect_vela.tflite"]
+UNSUPPORTED = [
+    "unsupported/armex_basic_lstm_quantized_small.tflite",
+    "special/tflm_person_detect_vela.tflite",
+]
 # bytes per element by flatbuffer schema TensorType
 SCHEMA_SIZE = {0: 4, 1: 2, 2: 4, 3: 1, 4: 8, 6: 1, 7: 2, 8: 8, 9: 1, 10: 8, 12: 8, 15: 4, 16: 2}
 
@@ -84,15 +87,18 @@ def test_offsets_aligned_and_inside_head(name: str) -> None:
 def test_simple_add_slots_disjoint() -> None:
     result = probe("tflm_simple_add_model.tflite")
     offsets = sorted(result.tensor_offsets[(0, i)] for i in range(3))
-    assert [b - a for a, b in zip(offsets, offsets[1:])] == [16384, 16384]
+    assert [b - a for a, b in zip(offsets, offsets[1:], strict=False)] == [16384, 16384]
     assert offsets[-1] + 16384 <= result.head_bytes == 49152
     assert result.scratch_offsets == ()
 
 
 def test_scratch_buffers_found() -> None:
     """SVDF/LSTM/signal models request scratch buffers; plain conv models do not."""
-    for name in ["tflm_keyword_scrambled.tflite", "tflm_micro_speech_lstm.tflite",
-                 "tflm_audio_preprocessor_int8.tflite"]:
+    for name in [
+        "tflm_keyword_scrambled.tflite",
+        "tflm_micro_speech_lstm.tflite",
+        "tflm_audio_preprocessor_int8.tflite",
+    ]:
         assert probe(name).scratch_offsets, name
     assert probe("mlperf_kws_ref_model.tflite").scratch_offsets == ()
 

@@ -28,6 +28,7 @@ Why we read process memory: the Python API exposes no tensor addresses. In the c
 
 Only subgraph 0 is supported (all shared models have one subgraph); only x86-64 Linux + glibc.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -38,17 +39,36 @@ import re
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 _MARK = "@@TFLM_PROBE_JSON@@ "
 _EVAL = 24  # sizeof(TfLiteEvalTensor) on x86-64
 # flatbuffer schema TensorType -> C TfLiteType (the enums differ)
-_SCHEMA_TO_TFL = {0: 1, 1: 10, 2: 2, 3: 3, 4: 4, 5: 5, 6: 6, 7: 7, 8: 8, 9: 9, 10: 11,
-                  11: 12, 12: 13, 13: 14, 14: 15, 15: 16, 16: 17, 17: 18, 18: 19}
+_SCHEMA_TO_TFL = {
+    0: 1,
+    1: 10,
+    2: 2,
+    3: 3,
+    4: 4,
+    5: 5,
+    6: 6,
+    7: 7,
+    8: 8,
+    9: 9,
+    10: 11,
+    11: 12,
+    12: 13,
+    13: 14,
+    14: 15,
+    15: 16,
+    16: 17,
+    17: 18,
+    18: 19,
+}
 # bytes per element by TfLiteType (for TfLiteEvalTensorByteLength of variable tensors)
-_TFL_SIZE = {1: 4, 2: 4, 3: 1, 4: 8, 6: 1, 7: 2, 8: 8, 9: 1, 10: 2, 11: 8, 12: 16, 13: 8,
-             16: 4, 17: 2, 19: 2}
+_TFL_SIZE = {1: 4, 2: 4, 3: 1, 4: 8, 6: 1, 7: 2, 8: 8, 9: 1, 10: 2, 11: 8, 12: 16, 13: 8, 16: 4, 17: 2, 19: 2}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,8 +83,9 @@ class TflmProbe:
     error: str | None = None  # set when TFLM refused the model at construction
 
 
-def probe_tflm(model_path: str | os.PathLike, arena_size: int = 4 * 1024 * 1024,
-               timeout_seconds: float = 120) -> TflmProbe:
+def probe_tflm(
+    model_path: str | os.PathLike, arena_size: int = 4 * 1024 * 1024, timeout_seconds: float = 120
+) -> TflmProbe:
     """Run TFLM on ``model_path`` in a child process and return its measured arena plan.
 
     ``arena_size`` must be >= 4 MiB (mmap-served, see module docstring). Keep it a multiple of 16:
@@ -74,14 +95,16 @@ def probe_tflm(model_path: str | os.PathLike, arena_size: int = 4 * 1024 * 1024,
         raise ValueError("arena_size must be >= 4 MiB so glibc serves the arena by mmap")
     out = _run_child(["probe", os.fspath(model_path), str(arena_size)], timeout_seconds)
     return TflmProbe(
-        head_bytes=out["head"], tail_bytes=out["tail"], total_bytes=out["total"],
+        head_bytes=out["head"],
+        tail_bytes=out["tail"],
+        total_bytes=out["total"],
         tensor_offsets={(0, int(k)): v for k, v in out["offsets"].items()},
         scratch_offsets=None if out["scratch"] is None else tuple(out["scratch"]),
-        error=out["error"])
+        error=out["error"],
+    )
 
 
-def probe_min_arena(model_path: str | os.PathLike, lo: int, hi: int,
-                    timeout_seconds: float = 60) -> int:
+def probe_min_arena(model_path: str | os.PathLike, lo: int, hi: int, timeout_seconds: float = 60) -> int:
     """Smallest ``arena_size`` in [lo, hi] for which ``Interpreter.from_file`` succeeds.
 
     Bisection, each try in its own child process since some too-small arenas crash TFLM.
@@ -119,18 +142,22 @@ class ChildCrashed(RuntimeError):
 
 def _run_child(args: list[str], timeout: float) -> dict:
     """Run this file as a script; return the JSON it prints, or raise with its stderr."""
-    proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), *args],
-                          capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     for line in proc.stdout.splitlines():
         if line.startswith(_MARK):
-            return json.loads(line[len(_MARK):])
-    raise ChildCrashed(f"TFLM child {args} exited {proc.returncode}: {proc.stderr[-2000:]}",
-                       proc.returncode)
+            return json.loads(line[len(_MARK) :])
+    raise ChildCrashed(f"TFLM child {args} exited {proc.returncode}: {proc.stderr[-2000:]}", proc.returncode)
 
 
 # ----------------------------------------------------------------------------------- child side
 def _child_fits(path: str, size: int) -> dict:
     from tflite_micro import runtime
+
     try:
         runtime.Interpreter.from_file(path, arena_size=size)
     except Exception as exc:  # any refusal counts as "does not fit"
@@ -180,8 +207,12 @@ def _arena_candidates(arena_size: int) -> list[int]:
             for page in range(start, end - arena_size - 16 + 1, 4096):
                 prev, size = (int.from_bytes(ctypes.string_at(page + o, 8), "little") for o in (0, 8))
                 csize = size & ~7
-                if (prev == 0 and size & 2 and arena_size + 16 <= csize <= arena_size + 4096 + 32
-                        and page + csize <= end):
+                if (
+                    prev == 0
+                    and size & 2
+                    and arena_size + 16 <= csize <= arena_size + 4096 + 32
+                    and page + csize <= end
+                ):
                     found.append(page + 16)
     return found
 
@@ -192,8 +223,7 @@ def _child_probe(path: str, arena_size: int) -> dict:
     from tflite_micro import runtime
 
     result = {"head": 0, "tail": 0, "total": 0, "offsets": {}, "scratch": None, "error": None}
-    interp, exc, text = _capture_fd2(
-        lambda: runtime.Interpreter.from_file(path, arena_size=arena_size))
+    interp, exc, text = _capture_fd2(lambda: runtime.Interpreter.from_file(path, arena_size=arena_size))
     if exc is not None:
         result["error"] = " | ".join(x for x in (str(exc), " ".join(text.split())) if x)
         return result
@@ -230,7 +260,7 @@ def _child_probe(path: str, arena_size: int) -> dict:
             ok = True
             for t_idx, pat in patterns.items():
                 d = int(t64[(s + _EVAL * t_idx) // 8]) - ptr
-                ok = ok and 0 <= d and d + len(pat) <= head and mem[d:d + len(pat)] == pat
+                ok = ok and 0 <= d and d + len(pat) <= head and mem[d : d + len(pat)] == pat
             if ok:
                 hits.append((ptr, mem, s))
     if len(hits) != 1:
@@ -244,8 +274,17 @@ def _child_probe(path: str, arena_size: int) -> dict:
     return result
 
 
-def _find_scratch(mem: bytes, ptr: int, head: int, tail: int, s: int, data: list[int],
-                  tensors: list, types: list[int], inputs: list[int]) -> list[int] | None:
+def _find_scratch(
+    mem: bytes,
+    ptr: int,
+    head: int,
+    tail: int,
+    s: int,
+    data: list[int],
+    tensors: list,
+    types: list[int],
+    inputs: list[int],
+) -> list[int] | None:
     """Offsets of the ScratchBufferHandle array (see module docstring), or None if unsure."""
     import numpy as np
 
@@ -257,8 +296,11 @@ def _find_scratch(mem: bytes, ptr: int, head: int, tail: int, s: int, data: list
 
     t0 = (arena_size - tail) // 8 * 8
     # Where does the allocation made right after the handle array end?
-    variables = [i for i in range(n) if tensors[i].IsVariable()
-                 and ptr + arena_size - tail <= data[i] < ptr + arena_size]
+    variables = [
+        i
+        for i in range(n)
+        if tensors[i].IsVariable() and ptr + arena_size - tail <= data[i] < ptr + arena_size
+    ]
     if variables:
         v = variables[0]
         size = int(np.prod(tensors[v].ShapeAsNumpy())) * _TFL_SIZE[types[v]]
@@ -267,9 +309,13 @@ def _find_scratch(mem: bytes, ptr: int, head: int, tail: int, s: int, data: list
         # type +48). Output TfLiteTensors may share the data pointer, but input_tensors_ is
         # allocated before them, so it is the highest matching pointer array.
         dims = int(words[(s + _EVAL * inputs[0] + 8) // 8])
-        structs = [o - 24 for o in range(t0 + 24, s - 24, 8)
-                   if int(words[o // 8]) == data[inputs[0]] and int(words[o // 8 + 1]) == dims
-                   and int(np.frombuffer(mem[o + 24:o + 28], "<i4")[0]) == types[inputs[0]]]
+        structs = [
+            o - 24
+            for o in range(t0 + 24, s - 24, 8)
+            if int(words[o // 8]) == data[inputs[0]]
+            and int(words[o // 8 + 1]) == dims
+            and int(np.frombuffer(mem[o + 24 : o + 28], "<i4")[0]) == types[inputs[0]]
+        ]
         arrays = [o for c in structs for o in range(t0, s, 8) if int(words[o // 8]) == ptr + c]
         if not arrays:
             return None
@@ -277,8 +323,7 @@ def _find_scratch(mem: bytes, ptr: int, head: int, tail: int, s: int, data: list
     if not t0 <= low <= s:
         return None
     start = (low + 7) // 8 * 8  # the array starts here or after one zero padding word
-    if start + 8 < min(low + 16, s) and words[start // 8] == 0 and is_head_ptr(
-            int(words[start // 8 + 1])):
+    if start + 8 < min(low + 16, s) and words[start // 8] == 0 and is_head_ptr(int(words[start // 8 + 1])):
         start += 8
     end = start
     while end < s and is_head_ptr(int(words[end // 8])):
