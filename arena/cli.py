@@ -46,9 +46,7 @@ def _choices_help(registry: dict[str, Any], describe: Any) -> str:
     return "; ".join(f"{name}: {describe(entry)}" for name, entry in registry.items())
 
 
-@click.group(
-    cls=_ArenaGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
-)
+@click.group(cls=_ArenaGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="arena")
 @click.option("-v", "--verbose", count=True, help="More diagnostics on stderr (-vv for debug).")
 def cli(verbose: int) -> None:
@@ -73,20 +71,23 @@ def cli(verbose: int) -> None:
 @click.option(
     "--kernels",
     type=click.Choice(list(KERNEL_FAMILIES)),
-    default=DEFAULT_KERNELS,
-    show_default=True,
-    help="Kernel library the firmware links (decides scratch buffers and supported ops). "
-    + _choices_help(KERNEL_FAMILIES, lambda description: description),
+    help="Kernel library the firmware links (decides scratch buffers and supported ops; default: the"
+    f" target's, else {DEFAULT_KERNELS}). " + _choices_help(KERNEL_FAMILIES, lambda description: description),
 )
 @click.option(
-    "--buffers", is_flag=True, help="Also print one row per planned buffer (lifetime, size, offset)."
+    "--target",
+    "target_name",
+    metavar="NAME",
+    help="Size the whole arena (head + tail) for this target from `arena targets`, e.g. nucleo-l4r5zi.",
 )
+@click.option("--sram", metavar="SIZE", help="Override the target's SRAM (KB = KiB = 1024 bytes).")
+@click.option("--flash", metavar="SIZE", help="Override the target's flash.")
+@click.option("--clock-mhz", type=click.FloatRange(min=0, min_open=True), help="Override the target's clock.")
+@click.option("--buffers", is_flag=True, help="Also print one row per planned buffer (lifetime, size, offset).")
 @click.option(
     "--map", "memory_map", is_flag=True, help="Also draw the plan: one row per op step, arena offsets across."
 )
-@click.option(
-    "--json", "as_json", is_flag=True, help="Print one JSON document instead of text (for scripts and CI)."
-)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of text (for scripts and CI).")
 @click.option(
     "--allow-unsupported",
     is_flag=True,
@@ -97,7 +98,11 @@ def plan_command(
     ctx: click.Context,
     model: Path,
     allocator: str,
-    kernels: str,
+    kernels: str | None,
+    target_name: str | None,
+    sram: str | None,
+    flash: str | None,
+    clock_mhz: float | None,
     buffers: bool,
     memory_map: bool,
     as_json: bool,
@@ -113,7 +118,14 @@ def plan_command(
     from arena import report
     from arena.planning import plan_model
 
-    result = plan_model(model, allocator=allocator, kernels=kernels, allow_unsupported=allow_unsupported)
+    from arena.targets import choose_target
+
+    target = None
+    if target_name is not None:
+        target = choose_target(target_name, sram=sram, flash=flash, clock_mhz=clock_mhz)
+    elif sram or flash or clock_mhz:
+        raise click.UsageError("--sram, --flash and --clock-mhz override a --target")
+    result = plan_model(model, allocator=allocator, kernels=kernels, target=target, allow_unsupported=allow_unsupported)
     for warning in result.table.warnings:
         click.echo(f"arena: warning: {warning}", err=True)
     if as_json:
@@ -127,6 +139,67 @@ def plan_command(
             click.echo()
             click.echo(report.render_memory_map(result), nl=False)
     ctx.exit(EXIT_OK if result.ok else EXIT_VERDICT)
+
+
+@cli.command("check")
+@click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--target", "target_name", required=True, metavar="NAME", help="Target from `arena targets`.")
+@click.option(
+    "--budget",
+    "budgets",
+    multiple=True,
+    metavar="SIZE",
+    help="Arena budget to compare with (repeatable): 100KB, 100KiB, 0.25MB or 102400; KB = KiB = 1024 B.",
+)
+@click.option("--active-budget", metavar="SIZE", help="The budget that decides the exit code (default: the first).")
+@click.option(
+    "--allocator",
+    type=click.Choice(list(ALLOCATORS)),
+    default=DEFAULT_ALLOCATOR,
+    show_default=True,
+    help="Plan to size: tflm is what the device does unless you embed another plan (arena export).",
+)
+@click.option("--kernels", type=click.Choice(list(KERNEL_FAMILIES)), help="Kernel library (default: the target's).")
+@click.option("--sram", metavar="SIZE", help="Override the target's SRAM.")
+@click.option("--flash", metavar="SIZE", help="Override the target's flash.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of text.")
+@click.pass_context
+def check_command(
+    ctx: click.Context,
+    model: Path,
+    target_name: str,
+    budgets: tuple[str, ...],
+    active_budget: str | None,
+    allocator: str,
+    kernels: str | None,
+    sram: str | None,
+    flash: str | None,
+    as_json: bool,
+) -> None:
+    """Check MODEL's whole arena against SRAM budgets, and the model against flash.
+
+    Prints one line per budget with the required, available and excess bytes. Without --budget
+    the target's SRAM is the budget. Exits 0 when the active budget (and flash) hold, 1 when
+    they do not, 2 on bad input. Sizes: KB = KiB = 1024 bytes, MB = MiB = 1024 KiB, as
+    embedded datasheets use.
+    """
+    import json
+
+    from arena.budget import budget_document, check_budgets, render_budget_text
+    from arena.planning import plan_model
+    from arena.targets import choose_target
+    from arena.units import parse_size
+
+    target = choose_target(target_name, sram=sram, flash=flash)
+    budget_bytes = [parse_size(b, "--budget") for b in budgets]
+    active = None if active_budget is None else parse_size(active_budget, "--active-budget")
+    result = plan_model(model, allocator=allocator, kernels=kernels, target=target)
+    report = check_budgets(result, budget_bytes, active)
+    if as_json:
+        click.echo(json.dumps(budget_document(report, result), indent=2))
+    else:
+        click.echo(render_budget_text(report, result), nl=False)
+    ctx.exit(EXIT_OK if report.ok else EXIT_VERDICT)
 
 
 @cli.command("pack")
@@ -202,9 +275,7 @@ def targets_command(as_json: bool) -> None:
 @cli.command("cost")
 @click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--target", "target_name", required=True, metavar="NAME", help="Target from `arena targets`.")
-@click.option(
-    "--kernels", type=click.Choice(list(KERNEL_FAMILIES)), help="Kernel library (default: the target's)."
-)
+@click.option("--kernels", type=click.Choice(list(KERNEL_FAMILIES)), help="Kernel library (default: the target's).")
 @click.option("--clock-mhz", type=click.FloatRange(min=0, min_open=True), help="Override the target's clock.")
 @click.option(
     "--rate",
@@ -242,8 +313,7 @@ def cost_command(
 @click.option(
     "--allocator",
     type=click.Choice(list(ALLOCATORS)),
-    help="Simulate this allocator's plan (default: tflm). "
-    + _choices_help(ALLOCATORS, lambda entry: entry[1]),
+    help="Simulate this allocator's plan (default: tflm). " + _choices_help(ALLOCATORS, lambda entry: entry[1]),
 )
 @click.option(
     "--plan",
@@ -258,9 +328,7 @@ def cost_command(
     show_default=True,
     help="Kernel library the firmware links.",
 )
-@click.option(
-    "--allow-unsupported", is_flag=True, help="Simulate models with ops the kernel library cannot run."
-)
+@click.option("--allow-unsupported", is_flag=True, help="Simulate models with ops the kernel library cannot run.")
 @click.option("--chart/--no-chart", default=True, show_default=True, help="Draw bytes live per op step.")
 @click.option(
     "--execute",
@@ -272,12 +340,8 @@ def cost_command(
     type=click.Path(dir_okay=False, path_type=Path),
     help="With --execute: input arrays (.npz keyed by input index or name); default seeded random.",
 )
-@click.option(
-    "--seed", type=int, default=0, show_default=True, help="Seed for simulated data and random inputs."
-)
-@click.option(
-    "--arena-size", metavar="SIZE", help="With --execute: arena bytes to give TFLM (default: predicted)."
-)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for simulated data and random inputs.")
+@click.option("--arena-size", metavar="SIZE", help="With --execute: arena bytes to give TFLM (default: predicted).")
 @click.option(
     "--save-outputs",
     type=click.Path(dir_okay=False, path_type=Path),

@@ -1,18 +1,48 @@
-"""``arena cost``: a model and a target name in, a cost estimate out.
+"""Cost of one inference on a catalog target: the glue between targets and the cost model.
 
-Looks the target up in the catalog, applies overrides, and hands its core, clock and power
-figures to :func:`arena.cost.estimate.estimate_cost`; the CLI only renders the result.
+Looks the target's core, clock and power figures up and hands them to
+:func:`arena.cost.estimate.estimate_cost`; the CLI and ``arena plan`` only render the result.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from arena.cost.cycles import cycle_models
 from arena.cost.estimate import CostEstimate, estimate_cost
 from arena.errors import ArenaError
 from arena.model.reader import read_model
 from arena.model.records import Model
-from arena.targets import get_target, with_overrides
+from arena.targets import Target, choose_target
+
+
+def has_cost_model(target: Target, kernels: str | None = None) -> bool:
+    """True when the cost model has coefficients for the target's core and kernel family."""
+    family = kernels or target.default_kernels
+    return target.clock_hz is not None and any(m.core == target.core and m.kernels == family for m in cycle_models())
+
+
+def estimate_on_target(
+    model: Model, target: Target, *, kernels: str | None = None, rate_hz: float | None = None
+) -> CostEstimate:
+    """Estimate one inference of ``model`` on ``target`` with a kernel family (default: target's).
+
+    Raises
+    ------
+    ArenaError
+        For a target without a clock, or a core and kernel family with no cycle model.
+    """
+    if target.clock_hz is None:
+        raise ArenaError(f"target {target.name!r} has no clock in the catalog; give --clock-mhz")
+    return estimate_cost(
+        model,
+        core=target.core,
+        kernels=kernels or target.default_kernels,
+        clock_hz=target.clock_hz,
+        active_power_mw=target.active_power_mw,
+        sleep_power_uw=target.sleep_power_uw,
+        rate_hz=rate_hz,
+    )
 
 
 def cost_model_on_target(
@@ -23,26 +53,7 @@ def cost_model_on_target(
     clock_mhz: float | None = None,
     rate_hz: float | None = None,
 ) -> CostEstimate:
-    """Estimate one inference of ``model`` on the catalog target ``target_name``.
-
-    Raises
-    ------
-    ArenaError
-        For an unknown target, a target without a clock (and no ``clock_mhz``), or a core and
-        kernel library the cycle model has no coefficients for.
-    """
-    target = get_target(target_name)
-    if clock_mhz is not None:
-        target = with_overrides(target, clock_hz=round(clock_mhz * 1e6))
-    if target.clock_hz is None:
-        raise ArenaError(f"target {target.name!r} has no clock in the catalog; give --clock-mhz")
+    """``arena cost``: read the model, choose the target (with a clock override), estimate."""
+    target = choose_target(target_name, clock_mhz=clock_mhz)
     loaded = model if isinstance(model, Model) else read_model(model)
-    return estimate_cost(
-        loaded,
-        core=target.core,
-        kernels=kernels or target.default_kernels,
-        clock_hz=target.clock_hz,
-        active_power_mw=target.active_power_mw,
-        sleep_power_uw=target.sleep_power_uw,
-        rate_hz=rate_hz,
-    )
+    return estimate_on_target(loaded, target, kernels=kernels, rate_hz=rate_hz)

@@ -12,10 +12,12 @@ from pathlib import Path
 from arena.allocators import DEFAULT_ALLOCATOR, get_allocator
 from arena.allocators.problem import Plan
 from arena.allocators.validate import ValidationReport, Violation, ViolationKind, validate_plan
-from arena.kernels import DEFAULT_KERNELS
+from arena.kernels import DEFAULT_KERNELS, resolve_kernels
 from arena.lifetimes import LifetimeTable, StepOrigin, derive_lifetimes
 from arena.model.reader import read_model
 from arena.model.records import Model
+from arena.sizing import ArenaSizing, size_arena
+from arena.targets import Target
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -23,7 +25,8 @@ class PlanResult:
     """A model, the problem TFLM would solve for it, a plan, and the plan's validation.
 
     ``tflm_head_bytes`` is what TFLM's own greedy planner needs for the same buffers, kept so
-    every report can show what a better plan saves against the device's default.
+    every report can show what a better plan saves against the device's default. ``sizing``
+    holds the tail and minimum arena when the plan was made for a target.
     """
 
     model: Model
@@ -32,6 +35,7 @@ class PlanResult:
     allocator: str
     validation: ValidationReport
     tflm_head_bytes: int
+    sizing: ArenaSizing | None = None
 
     @property
     def offline_overlaps(self) -> tuple[Violation, ...]:
@@ -62,10 +66,15 @@ def plan_model(
     model: Model | str | Path,
     *,
     allocator: str = DEFAULT_ALLOCATOR,
-    kernels: str = DEFAULT_KERNELS,
+    kernels: str | None = None,
+    target: Target | None = None,
     allow_unsupported: bool = False,
 ) -> PlanResult:
     """Read (if given a path), derive TFLM's buffers, plan them and validate the plan.
+
+    ``kernels`` is a library family or name (None: the target's default, else reference); a
+    family resolves by the target's ISA. With a ``target`` the result also carries the tail and
+    minimum arena for its pointer width.
 
     Raises
     ------
@@ -75,9 +84,12 @@ def plan_model(
     """
     loaded = model if isinstance(model, Model) else read_model(model)
     planner = get_allocator(allocator)
-    table = derive_lifetimes(loaded, kernels, allow_unsupported=allow_unsupported)
+    family = kernels or (target.default_kernels if target is not None else DEFAULT_KERNELS)
+    library = resolve_kernels(family, target.kernel_isa if target is not None else None)
+    table = derive_lifetimes(loaded, library, allow_unsupported=allow_unsupported)
     plan = planner(table.problem)
     tflm_head = plan.peak_bytes if allocator == "tflm" else get_allocator("tflm")(table.problem).peak_bytes
+    sizing = None if target is None else size_arena(loaded, table, plan.peak_bytes, tflm_head, target)
     return PlanResult(
         model=loaded,
         table=table,
@@ -85,4 +97,5 @@ def plan_model(
         allocator=allocator,
         validation=validate_plan(table.problem, plan),
         tflm_head_bytes=tflm_head,
+        sizing=sizing,
     )

@@ -42,6 +42,36 @@ def buffer_rows(result: PlanResult) -> list[dict[str, Any]]:
     return rows
 
 
+def _target_document(result: PlanResult) -> dict[str, Any] | None:
+    if result.sizing is None:
+        return None
+    target = result.sizing.target
+    return {
+        "name": target.name,
+        "core": target.core,
+        "pointer_bits": target.pointer_bits,
+        "sram_bytes": target.sram_bytes,
+        "flash_bytes": target.flash_bytes,
+        "clock_hz": target.clock_hz,
+    }
+
+
+def _sizing_fields(result: PlanResult) -> dict[str, Any]:
+    """``arena`` fields that need a target: tail, total (the number to set) and their parts."""
+    sizing = result.sizing
+    if sizing is None:
+        return {"tail_bytes": None, "total_bytes": None}
+    return {
+        "tail_bytes": sizing.tail_bytes,
+        "total_bytes": sizing.total_bytes,
+        "tflm_total_bytes": sizing.tflm_total_bytes,
+        "transient_bytes": sizing.minimum.transient_bytes,
+        "abi": sizing.abi,
+        "tail_components": [{"name": c.name, "bytes": c.bytes, "count": c.count} for c in sizing.tail.components],
+        "notes": list(sizing.notes),
+    }
+
+
 def plan_document(result: PlanResult) -> dict[str, Any]:
     """The ``arena plan --json`` document."""
     model = result.model
@@ -64,13 +94,13 @@ def plan_document(result: PlanResult) -> dict[str, Any]:
             "lower_bound_bytes": result.plan.lower_bound_bytes,
             "tflm_head_bytes": result.tflm_head_bytes,
             "saved_bytes": result.tflm_head_bytes - result.plan.peak_bytes,
+            **_sizing_fields(result),
             "status": str(result.plan.status),
             "optimal": result.plan.is_optimal,
             "peak_step": None if peak is None else peak.step,
-            "peak_op": None
-            if peak is None
-            else {"subgraph": peak.subgraph, "op": peak.op, "op_name": peak.op_name},
+            "peak_op": None if peak is None else {"subgraph": peak.subgraph, "op": peak.op, "op_name": peak.op_name},
         },
+        "target": _target_document(result),
         "valid": result.ok,
         "violations": [v.message for v in result.validation.violations if v not in result.offline_overlaps],
         "offline_overlaps": [v.message for v in result.offline_overlaps],
@@ -94,6 +124,28 @@ def _gap_line(result: PlanResult) -> str:
     return f"{format_bytes(bound)}: this plan is {head - bound:,} B ({(head - bound) / bound:.1%}) above it"
 
 
+def _target_lines(result: PlanResult) -> list[str]:
+    if result.sizing is None:
+        return []
+    target = result.sizing.target
+    return [f"target       {target.name}: {target.core}, {target.pointer_bits}-bit pointers"]
+
+
+def _total_lines(result: PlanResult) -> list[str]:
+    """Tail and total (the number to set as kTensorArenaSize) when planned for a target."""
+    sizing = result.sizing
+    if sizing is None:
+        return []
+    lines = [f"arena tail   {format_bytes(sizing.tail_bytes)}: TFLM's structs, kernel data and variables"]
+    transient = sizing.minimum.transient_bytes
+    why = f" (the plan commit needs {transient:,} B more than head + tail)" if transient else ""
+    lines.append(f"arena total  {format_bytes(sizing.total_bytes)}: set kTensorArenaSize to at least this{why}")
+    if result.allocator != "tflm" and sizing.tflm_total_bytes != sizing.total_bytes:
+        lines.append(f"TFLM total   {format_bytes(sizing.tflm_total_bytes)} with TFLM's own plan")
+    lines += [f"note         {note}" for note in sizing.notes]
+    return lines
+
+
 def _tflm_line(result: PlanResult) -> list[str]:
     """TFLM's own figure beside a better plan, and what the device needs to use the better one."""
     if result.allocator == "tflm":
@@ -101,9 +153,7 @@ def _tflm_line(result: PlanResult) -> list[str]:
     saved = result.tflm_head_bytes - result.plan.peak_bytes
     line = f"TFLM greedy  {format_bytes(result.tflm_head_bytes)}"
     if saved > 0:
-        line += (
-            f": this plan saves {saved:,} B ({saved / result.tflm_head_bytes:.1%}) once embedded in the model"
-        )
+        line += f": this plan saves {saved:,} B ({saved / result.tflm_head_bytes:.1%}) once embedded in the model"
     return [line]
 
 
@@ -115,17 +165,17 @@ def render_plan_text(result: PlanResult) -> str:
     lines = [
         f"model        {model.display_name}: {model.operator_count} ops, {model.tensor_count} tensors,"
         f" {len(model.subgraphs)} subgraph{'s' if len(model.subgraphs) != 1 else ''}",
+        *_target_lines(result),
         f"planner      {result.allocator} (kernels: {result.table.kernels})",
         f"arena head   {format_bytes(result.plan.peak_bytes)}",
         *_tflm_line(result),
+        *_total_lines(result),
         f"lower bound  {_gap_line(result)}",
         f"buffers      {len(kinds)} planned: {kinds.count(BufferKind.TENSOR)} tensors,"
         f" {kinds.count(BufferKind.SCRATCH)} scratch",
     ]
     if peak is not None:
-        where = (
-            f"op {peak.op} {peak.op_name}" if peak.op is not None else f"entering subgraph {peak.subgraph}"
-        )
+        where = f"op {peak.op} {peak.op_name}" if peak.op is not None else f"entering subgraph {peak.subgraph}"
         lines.append(
             f"peak         step {peak.step} (subgraph {peak.subgraph}, {where}):"
             f" {format_bytes(result.plan.lower_bound_bytes)} live"

@@ -310,3 +310,30 @@ def with_overrides(
     replaced = [field for field in changes if field != "largest_sram_region_bytes"]
     overridden = tuple(dict.fromkeys((*target.overridden, *replaced)))
     return dataclasses.replace(target, overridden=overridden, **changes)  # type: ignore[arg-type]
+
+
+def choose_target(
+    name: str,
+    *,
+    sram: str | None = None,
+    flash: str | None = None,
+    clock_mhz: float | None = None,
+) -> Target:
+    """The catalog target ``name`` with the command line's overrides applied.
+
+    ``sram`` and ``flash`` are size strings (``256KB``); ``clock_mhz`` is in MHz.
+
+    Examples
+    --------
+    >>> board = choose_target("cortex-m4", sram="256KB", clock_mhz=120)
+    >>> board.sram_bytes, board.clock_hz
+    (262144, 120000000)
+    """
+    from arena.units import parse_size
+
+    return with_overrides(
+        get_target(name),
+        sram_bytes=None if sram is None else parse_size(sram, "--sram"),
+        flash_bytes=None if flash is None else parse_size(flash, "--flash"),
+        clock_hz=None if clock_mhz is None else round(clock_mhz * 1e6),
+    )
