@@ -24,7 +24,10 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str) -> None:
     target = Path(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    umask = os.umask(0)
+    os.umask(umask)
     try:
+        os.fchmod(fd, 0o666 & ~umask)  # mkstemp's 0600 would make generated files private
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
             handle.flush()
