@@ -8,6 +8,7 @@ Library modules are imported inside the commands so that ``arena --help`` stays 
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -284,6 +285,151 @@ def export_command(
         write_atomic(path, content)
     click.echo(render_export_summary(bundle, [str(path) for path, _ in outputs]), nl=False)
     ctx.exit(EXIT_OK if bundle.fits_budget else EXIT_VERDICT)
+
+
+@cli.command("validate")
+@click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--target", "target_name", required=True, metavar="NAME", help="Target from `arena targets`.")
+@click.option("--budget", metavar="SIZE", help="Arena budget (KB = KiB = 1024 bytes).")
+@click.option(
+    "--reserve",
+    metavar="SIZE",
+    default="0",
+    show_default=True,
+    help="SRAM the rest of the firmware needs (stack, application, audio buffers); arena + reserve <= SRAM.",
+)
+@click.option("--deadline-ms", type=click.FloatRange(min=0, min_open=True), help="Latency limit per inference.")
+@click.option("--energy-uj", type=click.FloatRange(min=0, min_open=True), help="Energy limit per inference.")
+@click.option("--profile", type=click.Choice(["kws"]), help="Extra checks: kws = keyword spotting.")
+@click.option(
+    "--stride-ms",
+    type=click.FloatRange(min=0, min_open=True),
+    default=20.0,
+    show_default=True,
+    help="With --profile kws: hop between inferences of the sliding 1 s window.",
+)
+@click.option(
+    "--allocator",
+    type=click.Choice(list(ALLOCATORS)),
+    default=DEFAULT_ALLOCATOR,
+    show_default=True,
+    help="Plan whose arena is checked (tflm = the device default).",
+)
+@click.option("--kernels", type=click.Choice(list(KERNEL_FAMILIES)), help="Kernel library (default: the target's).")
+@click.option("--sram", metavar="SIZE", help="Override the target's SRAM.")
+@click.option("--flash", metavar="SIZE", help="Override the target's flash.")
+@click.option("--clock-mhz", type=click.FloatRange(min=0, min_open=True), help="Override the target's clock.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of text (for CI).")
+@click.pass_context
+def validate_command(
+    ctx: click.Context,
+    model: Path,
+    target_name: str,
+    budget: str | None,
+    reserve: str,
+    deadline_ms: float | None,
+    energy_uj: float | None,
+    profile: str | None,
+    stride_ms: float,
+    allocator: str,
+    kernels: str | None,
+    sram: str | None,
+    flash: str | None,
+    clock_mhz: float | None,
+    as_json: bool,
+) -> None:
+    """Check that MODEL deploys on a target: int8, supported ops, memory, time and energy.
+
+    One line per check: PASS, WARN or FAIL with the numbers and why. Checks: every tensor int8
+    (int32 biases; float I/O only with QUANTIZE/DEQUANTIZE at the edges), every op supported by
+    TFLM, which ops fall back from CMSIS-NN to reference kernels, arena <= --budget, arena +
+    --reserve <= SRAM, model <= flash, latency <= --deadline-ms, energy <= --energy-uj, and with
+    --profile kws the input/output shapes and the real-time factor. Exit 0 when nothing fails,
+    1 when a check fails, 2 on bad input.
+    """
+    import json
+
+    from arena.deployment import Limits, render_validation_text, validation_document
+    from arena.targets import choose_target
+    from arena.units import parse_size
+    from arena.validating import validate_model
+
+    target = choose_target(target_name, sram=sram, flash=flash, clock_mhz=clock_mhz)
+    limits = Limits(
+        budget_bytes=None if budget is None else parse_size(budget, "--budget"),
+        reserve_bytes=parse_size(reserve, "--reserve"),
+        deadline_ms=deadline_ms,
+        energy_uj=energy_uj,
+        profile=profile,
+        stride_ms=stride_ms,
+    )
+    result = validate_model(model, target, limits, allocator=allocator, kernels=kernels)
+    if as_json:
+        click.echo(json.dumps(validation_document(result), indent=2))
+    else:
+        click.echo(render_validation_text(result), nl=False)
+    ctx.exit(EXIT_OK if result.ok else EXIT_VERDICT)
+
+
+@cli.command("sweep")
+@click.argument("models", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--target", "targets", multiple=True, required=True, metavar="NAME", help="Target (repeatable).")
+@click.option("--budget", "budgets", multiple=True, metavar="SIZE", help="Arena budget to flag (repeatable).")
+@click.option("--active-budget", metavar="SIZE", help="Budget a variant must meet to be accepted.")
+@click.option(
+    "--accuracy",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CSV with columns model,accuracy: the frontier is then memory vs accuracy.",
+)
+@click.option("--csv", "csv_out", type=click.Path(dir_okay=False, path_type=Path), help="Write the rows as CSV.")
+@click.option("--jobs", type=click.IntRange(min=1), help="Worker processes (default: one per core).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of text.")
+def sweep_command(
+    models: tuple[Path, ...],
+    targets: tuple[str, ...],
+    budgets: tuple[str, ...],
+    active_budget: str | None,
+    accuracy: Path | None,
+    csv_out: Path | None,
+    jobs: int | None,
+    as_json: bool,
+) -> None:
+    """Size and cost every model variant on every target, flag budgets, find the frontier.
+
+    MODELS are .tflite files or folders (every .tflite in them). Per model and target: the
+    minimum arena with TFLM's plan and with arena's best plan, flash, MACs, latency, energy, a
+    violates flag per --budget and whether it is accepted (within --active-budget). The Pareto
+    frontier of accepted variants (memory vs latency, or vs accuracy with --accuracy) is listed
+    per target; an empty one is reported, not an error. Runs models in parallel.
+    """
+    import json
+
+    from arena._io import write_atomic
+    from arena.sweep import (
+        expand_models,
+        read_accuracy,
+        render_sweep_csv,
+        render_sweep_text,
+        run_sweep,
+        sweep_document,
+    )
+    from arena.targets import get_target
+    from arena.units import parse_size
+
+    for name in targets:
+        get_target(name)
+    paths = expand_models(models)
+    budget_bytes = sorted({parse_size(b, "--budget") for b in budgets})
+    active = None if active_budget is None else parse_size(active_budget, "--active-budget")
+    scores = None if accuracy is None else read_accuracy(accuracy)
+    with click.progressbar(length=len(paths) * len(targets), label="planning", file=sys.stderr) as bar:
+        rows = run_sweep(paths, targets, budget_bytes, active, accuracy=scores, jobs=jobs, progress=bar.update)
+    if csv_out is not None:
+        write_atomic(csv_out, render_sweep_csv(rows, budget_bytes))
+    if as_json:
+        click.echo(json.dumps(sweep_document(rows, budget_bytes, active), indent=2))
+    else:
+        click.echo(render_sweep_text(rows, budget_bytes), nl=False)
 
 
 @cli.command("pack")
