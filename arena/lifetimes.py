@@ -32,6 +32,16 @@ if TYPE_CHECKING:
 ARENA_ALIGNMENT = 16
 #: Step value of a buffer nothing references (TFLM's ``kUninitializedLifetime``).
 UNUSED_STEP = -1
+#: Largest buffer TFLM's planner can place: ``GreedyMemoryPlanner::AddBuffer`` takes an ``int``
+#: size and keeps ``int`` offsets (tensorflow/lite/micro/memory_planner/greedy_memory_planner.h).
+MAX_BUFFER_BYTES = 2**31 - 1
+#: Deepest chain of IF / WHILE / CALL_ONCE subgraph calls walked. TFLM recurses once per level
+#: on the device's stack; real models nest a few levels, and a file nesting hundreds is hostile.
+MAX_CALL_DEPTH = 64
+#: Most op steps one walk may take. Subgraphs called twice per level (an IF whose branches call
+#: the same subgraph) double the schedule per level, so a small file can describe 2^40 steps;
+#: the walk stops here rather than run for hours. Real models have thousands of steps at most.
+MAX_STEPS = 1 << 20
 #: Ops whose options name subgraphs TFLM walks, with the option fields in walk order.
 _CALLED_SUBGRAPHS = {
     "IF": ("then_subgraph_index", "else_subgraph_index"),
@@ -106,7 +116,6 @@ class _Walk:
         self.scratch_ops = scratch_ops
         self.steps: list[StepOrigin] = []
         self.scope = 0
-        self.active: list[int] = []
 
     def touch(self, key: tuple[int, int], first: bool) -> None:
         if first:
@@ -114,12 +123,6 @@ class _Walk:
         self.last[key] = self.scope
 
     def subgraph(self, index: int) -> None:
-        if index in self.active:
-            chain = " -> ".join(str(i) for i in [*self.active, index])
-            raise UnsupportedModelError(
-                f"{self.model.display_name}: subgraphs call each other in a cycle ({chain})"
-            )
-        self.active.append(index)
         graph = self.model.subgraphs[index]
         for tensor in graph.inputs:
             self.touch((index, tensor), first=True)
@@ -127,7 +130,6 @@ class _Walk:
             self.op(graph, op)
         for tensor in graph.outputs:
             self.touch((index, tensor), first=True)
-        self.active.pop()
 
     def op(self, graph: Subgraph, op: Operator) -> None:
         self.scope += 1
@@ -135,13 +137,7 @@ class _Walk:
         for tensor in op.outputs:
             self.first.setdefault((graph.index, tensor), self.scope)
         start = self.scope
-        for field_name in _CALLED_SUBGRAPHS.get(op.op_name, ()):
-            called = int(op.options.get(field_name, -1))  # type: ignore[call-overload]
-            if not 0 <= called < len(self.model.subgraphs):
-                raise UnsupportedModelError(
-                    f"{self.model.display_name}: subgraph {graph.index}, op {op.index}"
-                    f" ({op.op_name}): calls subgraph {called}, which does not exist"
-                )
+        for called in _called_subgraphs(self.model, graph, op):
             self.scope += 1
             self.steps.append(StepOrigin(step=self.scope, subgraph=called, op=None, op_name="(enter)"))
             self.subgraph(called)
@@ -153,6 +149,56 @@ class _Walk:
         for request in self.scratch_ops.get((graph.index, op.index), ()):
             self.scratch_first.setdefault(request, start)
             self.scratch_last[request] = self.scope
+
+
+def _called_subgraphs(model: Model, graph: Subgraph, op: Operator) -> list[int]:
+    """The subgraphs an IF / WHILE / CALL_ONCE op runs, in TFLM's walk order."""
+    called = []
+    for field_name in _CALLED_SUBGRAPHS.get(op.op_name, ()):
+        index = op.options.get(field_name, -1)
+        if not isinstance(index, int) or not 0 <= index < len(model.subgraphs):
+            raise UnsupportedModelError(
+                f"{model.display_name}: subgraph {graph.index}, op {op.index}"
+                f" ({op.op_name}): calls subgraph {index}, which does not exist"
+            )
+        called.append(index)
+    return called
+
+
+def _check_schedule(model: Model) -> None:
+    """Reject subgraph calls TFLM's walk cannot finish: cycles, deep nesting, too many steps.
+
+    Counts the steps of the walk without taking it (each subgraph's count is computed once), so
+    a small file describing an exponential schedule is refused at once, not after hours.
+    """
+    steps_of: dict[int, int] = {}
+
+    def steps(index: int, chain: list[int]) -> int:
+        if index in steps_of:
+            return steps_of[index]
+        if index in chain:
+            cycle = " -> ".join(str(i) for i in [*chain, index])
+            raise UnsupportedModelError(f"{model.display_name}: subgraphs call each other in a cycle ({cycle})")
+        if len(chain) > MAX_CALL_DEPTH:
+            raise UnsupportedModelError(
+                f"{model.display_name}: subgraph {chain[-1]} calls subgraph {index} at nesting depth"
+                f" {len(chain)}, deeper than the {MAX_CALL_DEPTH} arena follows"
+            )
+        graph = model.subgraphs[index]
+        total = 0
+        for op in graph.operators:
+            total += 1
+            for called in _called_subgraphs(model, graph, op):
+                total += 1 + steps(called, [*chain, index])
+            if total > MAX_STEPS:
+                raise UnsupportedModelError(
+                    f"{model.display_name}: subgraph {index}, op {op.index} ({op.op_name}): the schedule"
+                    f" passes {MAX_STEPS:,} op steps (subgraphs called many times over)"
+                )
+        steps_of[index] = total
+        return total
+
+    steps(0, [])
 
 
 def _check_references(model: Model) -> None:
@@ -186,8 +232,29 @@ def _scratch_requests(model: Model, library: KernelLibrary, allow_unsupported: b
                 warnings.append(f"{message}; planned without its scratch buffers")
                 continue
             for request in library.scratch_requests(model, graph, op):
+                if not 0 <= request.size_bytes <= MAX_BUFFER_BYTES - ARENA_ALIGNMENT:
+                    raise UnsupportedModelError(
+                        f"{model.display_name}: subgraph {graph.index}, op {op.index} ({op.op_name}):"
+                        f" scratch buffer '{request.purpose}' of {request.size_bytes:,} bytes does not fit"
+                        f" TFLM's planner (0 to {MAX_BUFFER_BYTES:,} bytes)"
+                    )
                 requests.append((graph.index, op.index, request.purpose, request.size_bytes))
     return requests, warnings
+
+
+def _check_planned(model: Model, graph: Subgraph, tensor_index: int, size: int, fixed: int) -> None:
+    """Reject a planned tensor TFLM's ``int`` sizes and offsets cannot hold, or a bad offline offset."""
+    tensor = graph.tensors[tensor_index]
+    where = f"{model.display_name}: subgraph {graph.index}, tensor {tensor_index} '{tensor.name}'"
+    if align_up(size) > MAX_BUFFER_BYTES:
+        raise UnsupportedModelError(
+            f"{where}: {size:,} bytes is more than TFLM's planner can place ({MAX_BUFFER_BYTES:,})"
+        )
+    if fixed < ONLINE or fixed + align_up(size) > MAX_BUFFER_BYTES:
+        raise UnsupportedModelError(
+            f"{where}: offline-planned offset {fixed} is outside 0 to {MAX_BUFFER_BYTES:,} bytes"
+            f" (or -1 to plan online) for its {align_up(size):,} bytes"
+        )
 
 
 def _check_tensors(model: Model) -> None:
@@ -206,11 +273,21 @@ def _check_tensors(model: Model) -> None:
                 )
         for op in graph.operators:
             for index in op.intermediates:
-                if graph.tensors[index].byte_size:
+                if index >= 0 and graph.tensors[index].byte_size:
                     raise UnsupportedModelError(
                         f"{model.display_name}: subgraph {graph.index}, op {op.index} ({op.op_name}):"
                         f" intermediate tensor {index} has non-zero size (TFLM rejects this)"
                     )
+
+
+def _check_load(model: Model, problem: Problem) -> None:
+    """Reject a model whose live bytes at one step already pass TFLM's ``int`` offsets."""
+    bound = problem.lower_bound_bytes()
+    if bound > MAX_BUFFER_BYTES:
+        raise UnsupportedModelError(
+            f"{model.display_name}: {bound:,} bytes are live at step {problem.peak_step()}, more than"
+            f" TFLM's planner can place ({MAX_BUFFER_BYTES:,})"
+        )
 
 
 def _is_planned(tensor_has_data: bool, is_variable: bool, size: int, offline: int) -> bool:
@@ -241,6 +318,7 @@ def derive_lifetimes(model: Model, kernels: str = "reference", *, allow_unsuppor
     """
     library = get_kernel_library(kernels)
     _check_references(model)
+    _check_schedule(model)
     _check_tensors(model)
     offline = read_offline_plan(model)
     requests, warnings = _scratch_requests(model, library, allow_unsupported)
@@ -258,6 +336,7 @@ def derive_lifetimes(model: Model, kernels: str = "reference", *, allow_unsuppor
             size = tensor.byte_size or 0
             fixed = offline.offsets[global_index] if offline else ONLINE
             if _is_planned(tensor.has_data, tensor.is_variable, size, fixed):
+                _check_planned(model, graph, tensor.index, size, fixed)
                 key = (graph.index, tensor.index)
                 buffers.append(
                     Buffer(
@@ -283,8 +362,10 @@ def derive_lifetimes(model: Model, kernels: str = "reference", *, allow_unsuppor
             BufferOrigin(kind=BufferKind.SCRATCH, subgraph=graph_index, tensor=None, global_tensor=None,
                          op=op_index, name=purpose, raw_bytes=size)
         )
+    problem = Problem(buffers=tuple(buffers))
+    _check_load(model, problem)
     return LifetimeTable(
-        problem=Problem(buffers=tuple(buffers)),
+        problem=problem,
         origins=tuple(origins),
         steps=tuple(walk.steps),
         kernels=library.name,

@@ -39,7 +39,7 @@ from arena.allocators.problem import Plan, PlanStatus, peak_of
 from arena.allocators.tflm_greedy import tflm_greedy
 from arena.allocators.validate import validate_plan
 from arena.errors import ArenaError
-from arena.kernels import DEFAULT_KERNELS
+from arena.kernels import DEFAULT_KERNELS, get_kernel_library
 from arena.lifetimes import BufferKind, LifetimeTable, derive_lifetimes
 from arena.model.records import Model, Operator, Subgraph
 from arena.planning import PlanResult
@@ -396,18 +396,48 @@ def _expected_row(table: LifetimeTable, index: int) -> dict[str, Any]:
     }
 
 
-def _row_offset(row: object, index: int, expected: dict[str, Any], label: str) -> int:
+def _shown(value: object) -> str:
+    """``repr(value)`` cut short for a one-line message (a plan file may hold anything)."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _is_kernel_library(name: str) -> bool:
+    try:
+        get_kernel_library(name)
+    except ArenaError:
+        return False
+    return True
+
+
+def _offset_room(table: LifetimeTable) -> int:
+    """Highest offset a plan file may give: all buffers end to end (above the highest fixed one).
+
+    No plan needs a buffer higher: laying every buffer side by side already fits below. The
+    bound keeps a file from claiming a head of 2^60 bytes, which the simulator would allocate.
+    """
+    buffers = table.problem.buffers
+    fixed = max((b.fixed_offset + b.size for b in buffers if b.fixed_offset is not None), default=0)
+    return sum(b.size for b in buffers) + fixed
+
+
+def _row_offset(row: object, index: int, expected: dict[str, Any], label: str, room: int) -> int:
     if not isinstance(row, Mapping):
         raise BadPlanError(f"{label}: buffers[{index}] is not an object")
     for key in _ROW_FIELDS:
         if key not in row or row[key] != expected[key] or isinstance(row[key], bool):
             raise BadPlanError(
-                f"{label}: buffers[{index}] {key} is {row.get(key, 'missing')!r}, the model's buffer {index}"
-                f" has {expected[key]!r} (plan made for another model or kernel library?)"
+                f"{label}: buffers[{index}] {key} is {_shown(row.get(key, 'missing'))}, the model's buffer"
+                f" {index} has {expected[key]!r} (plan made for another model or kernel library?)"
             )
     offset = row.get("offset")
     if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
-        raise BadPlanError(f"{label}: buffers[{index}] offset {offset!r} is not a non-negative integer")
+        raise BadPlanError(f"{label}: buffers[{index}] offset {_shown(offset)} is not a non-negative integer")
+    if offset > room:
+        raise BadPlanError(
+            f"{label}: buffers[{index}] offset {_shown(offset)} is above {room:,}, the highest any plan"
+            " needs (all buffers end to end)"
+        )
     return offset
 
 
@@ -436,14 +466,17 @@ def plan_from_document(
             f" {model.display_name} has {model.sha256[:16]}..."
         )
     kernels = document.get("kernels", DEFAULT_KERNELS)
-    table = derive_lifetimes(model, str(kernels), allow_unsupported=allow_unsupported)
+    if not isinstance(kernels, str) or not _is_kernel_library(kernels):
+        raise BadPlanError(f"{label}: kernels {_shown(kernels)} is not a kernel library arena knows")
+    table = derive_lifetimes(model, kernels, allow_unsupported=allow_unsupported)
     rows = document["buffers"]
     if len(rows) != len(table.problem.buffers):
         raise BadPlanError(
             f"{label}: {len(rows)} buffers, but {model.display_name} has"
             f" {len(table.problem.buffers)} planned buffers"
         )
-    offsets = tuple(_row_offset(row, i, _expected_row(table, i), label) for i, row in enumerate(rows))
+    room = _offset_room(table)
+    offsets = tuple(_row_offset(row, i, _expected_row(table, i), label, room) for i, row in enumerate(rows))
     return plan_for_offsets(model, table, offsets, allocator=f"file:{label}")
 
 
@@ -456,6 +489,8 @@ def read_plan_file(path: str | Path, model: Model, *, allow_unsupported: bool = 
         When the file cannot be read, is not JSON, or does not match the model.
     """
     label = Path(path).name
+    if Path(path).is_char_device() or Path(path).is_block_device():
+        raise BadPlanError(f"{label}: not a plan file (a device)")
     try:
         document = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as error:
@@ -466,6 +501,10 @@ def read_plan_file(path: str | Path, model: Model, *, allow_unsupported: bool = 
         raise BadPlanError(
             f"{label}: not JSON (line {error.lineno}, column {error.colno}: {error.msg})"
         ) from error
+    except ValueError as error:  # an integer longer than Python converts (4,300 digits)
+        raise BadPlanError(f"{label}: not a plan document ({str(error)[:80]})") from error
+    except RecursionError as error:
+        raise BadPlanError(f"{label}: not a plan document (arrays or objects nested too deep)") from error
     return plan_from_document(document, model, label=label, allow_unsupported=allow_unsupported)
 
 

@@ -7,11 +7,17 @@ Embedded datasheets use KB for 1024 bytes, so KB and KiB both mean 1024 here (an
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 
 from arena.errors import ArenaError
 
 _UNITS = {"": 1, "B": 1, "K": 1024, "KB": 1024, "KIB": 1024, "M": 1024**2, "MB": 1024**2, "MIB": 1024**2}
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$")
+#: ASCII digits only: ``\d`` alone would also take other scripts' digits (and ``float`` with it).
+_SIZE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]*)\s*$", re.ASCII)
+#: Largest size accepted: what the int64 columns of a problem hold.
+MAX_SIZE_BYTES = 2**63 - 1
+#: Longest number read; longer ones are refused before any arithmetic (bounded work).
+_MAX_DIGITS = 40
 
 
 class BadSizeError(ArenaError):
@@ -35,14 +41,28 @@ def parse_size(text: str, what: str = "size") -> int:
     Traceback (most recent call last):
     ...
     arena.units.BadSizeError: --budget '1.5' is not a whole number of bytes
+    >>> parse_size("-5KB")
+    Traceback (most recent call last):
+    ...
+    arena.units.BadSizeError: size '-5KB' is negative
+    >>> parse_size("9007199254740993")   # exact: no trip through a float
+    9007199254740993
     """
+    shown = repr(text) if len(text) <= 40 else repr(text[:37] + "...")
     match = _SIZE.match(text)
     unit = match.group(2).upper() if match else ""
     if not match or unit not in _UNITS:
-        raise BadSizeError(f"{what} {text!r} does not parse; write e.g. 100KB, 0.25MB or 102400")
-    value = float(match.group(1)) * _UNITS[unit]
-    if value != int(value):
-        raise BadSizeError(f"{what} {text!r} is not a whole number of bytes")
+        if text.strip().startswith("-") and _SIZE.match(text.strip()[1:]):
+            raise BadSizeError(f"{what} {shown} is negative")
+        raise BadSizeError(f"{what} {shown} does not parse; write e.g. 100KB, 0.25MB or 102400")
+    number = match.group(1)
+    if len(number) > _MAX_DIGITS:
+        raise BadSizeError(f"{what} {shown} is larger than {MAX_SIZE_BYTES:,} bytes")
+    value = Fraction(number) * _UNITS[unit]
+    if value.denominator != 1:
+        raise BadSizeError(f"{what} {shown} is not a whole number of bytes")
+    if value > MAX_SIZE_BYTES:
+        raise BadSizeError(f"{what} {shown} is larger than {MAX_SIZE_BYTES:,} bytes")
     return int(value)
 
 

@@ -3,6 +3,14 @@
 The generated schema module comes from the ``tflite`` package (not vendored). Everything the
 flatbuffers runtime can raise on a truncated or hostile file is translated here into one
 ``ModelFormatError`` naming the file and the table being read.
+
+A hostile file can make the generated accessors do unbounded work without ever reading past the
+end: a vector length of 2^31 makes a loop run 2^31 times, and thousands of tables pointing at
+the same large vector make every one of them decode it again. So every table vector is checked
+to fit in the file before it is walked, and every vector and string decoded is charged to a
+budget of about twice the file's size (the parts of a well-formed file do not overlap, so it
+decodes to less than its own size), which bounds the reader's time and memory by the file's
+size, whatever the offsets claim.
 """
 
 from __future__ import annotations
@@ -11,11 +19,12 @@ import functools
 import hashlib
 import inspect
 import re
+import stat
 import struct
 from pathlib import Path
 from typing import Any
 
-from arena.errors import ModelFormatError
+from arena.errors import ModelFormatError, UnsupportedModelError
 from arena.model.records import (
     Metadata,
     Model,
@@ -31,6 +40,89 @@ TFLITE_IDENTIFIER = b"TFL3"
 CUSTOM_CODE = 32
 #: Exceptions the flatbuffers runtime raises when offsets or lengths point outside the file.
 _DECODE_ERRORS = (struct.error, IndexError, ValueError, UnicodeDecodeError, TypeError, OverflowError)
+#: Largest flatbuffer: its offsets are signed 32-bit (flatbuffers ``FLATBUFFERS_MAX_BUFFER_SIZE``).
+MAX_MODEL_BYTES = 2**31 - 1
+#: TFLM counts a tensor's elements in an ``int`` (``ElementCount``,
+#: tensorflow/lite/micro/micro_utils.h), so a shape with more elements cannot be run.
+MAX_TENSOR_ELEMENTS = 2**31 - 1
+#: Most dims a tensor may have. TFLM's ``RuntimeShape`` holds at most 6
+#: (tensorflow/lite/kernels/internal/runtime_shape.h, ``kMaxSmallSize``); anything far above is
+#: hostile, and bounding it keeps the per-tensor work of every later stage small.
+MAX_TENSOR_RANK = 64
+#: Slack of the decode budget over twice the file size, for tiny files with shared vectors.
+_BUDGET_SLACK_BYTES = 1 << 20
+#: vtable slots (schema.fbs field order: slot = 4 + 2 * field id) of the strings read through
+#: :meth:`_Decoder.string`, which checks their length against the file before copying.
+_SLOT_MODEL_DESCRIPTION = 10
+_SLOT_OPCODE_CUSTOM_CODE = 6
+_SLOT_SUBGRAPH_NAME = 12
+_SLOT_TENSOR_NAME = 10
+_SLOT_METADATA_NAME = 4
+
+
+class _Decoder:
+    """Bounds-checked, budgeted reads of one file's vectors and strings; never escapes this module.
+
+    Identical vectors shared by many tables (legal, and what ``models/generate.py`` writes) are
+    decoded once and the tuple reused, but every read is still charged, so that the total work of
+    the reader and of every stage after it stays proportional to the file's size.
+    """
+
+    def __init__(self, data: bytes, label: str) -> None:
+        self.size = len(data)
+        self.data = data
+        self.label = label
+        self.left = 2 * len(data) + _BUDGET_SLACK_BYTES
+        self.cache: dict[tuple[int, str, int], tuple[Any, ...]] = {}
+        self.place = "model table"
+
+    def charge(self, nbytes: int, what: str) -> None:
+        self.left -= nbytes
+        if self.left < 0:
+            raise ValueError(
+                f"{what}: vectors and strings add up to more than twice the file's {self.size} bytes"
+                " (tables share or overlap their data)"
+            )
+
+    def count(self, length: int, last: Any, what: str) -> int:
+        """The length of a vector of tables, once its last entry is proven inside the file."""
+        if length:
+            if 4 * length > self.size:
+                raise IndexError(f"{what}: {length} entries cannot fit in a {self.size}-byte file")
+            self.charge(4 * length, what)
+            last(length - 1)  # reads the entry's offset: struct.error past the end of the file
+        return length
+
+    def values(self, array: Any, what: str) -> tuple[Any, ...]:
+        """A ``...AsNumpy()`` view (0 when the vector is absent) as a tuple of Python numbers."""
+        if isinstance(array, int):
+            return ()
+        self.charge(array.nbytes, what)
+        key = (array.__array_interface__["data"][0], array.dtype.str, len(array))
+        cached = self.cache.get(key)
+        if cached is None:
+            cached = self.cache[key] = tuple(array.tolist())
+        return cached
+
+    def string(self, table: Any, slot: int, what: str) -> str:
+        """The string field at vtable ``slot`` of ``table`` ("" when absent), printable."""
+        tab = table._tab
+        offset = tab.Offset(slot)
+        if not offset:
+            return ""
+        start = tab.Indirect(tab.Pos + offset)
+        length = int.from_bytes(self.data[start : start + 4], "little")
+        if start + 4 > self.size or start + 4 + length > self.size:
+            raise IndexError(f"{what}: string of {length} bytes at byte {start} runs past the end")
+        self.charge(length, what)
+        return _printable(bytes(self.data[start + 4 : start + 4 + length]).decode("utf-8", "replace"))
+
+
+def _printable(text: str) -> str:
+    """``text`` with control characters escaped: names end up in one-line messages and reports."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _schema() -> Any:
@@ -53,10 +145,10 @@ def _snake(name: str) -> str:
 def _option_accessors(class_name: str) -> tuple[tuple[str, str], ...]:
     """(accessor, key) pairs of an options table: scalars, and vectors via ``...AsNumpy``."""
     options_class = getattr(_schema(), class_name)
-    skip = ("Init", "GetRootAs")
     pairs = []
     for attr, member in vars(options_class).items():
-        if attr.startswith("_") or attr.startswith(skip) or not callable(member):
+        # "Init" itself, not every name starting so: CallOnceOptions.InitSubgraphIndex is a field.
+        if attr.startswith(("_", "GetRootAs")) or attr == "Init" or not callable(member):
             continue
         if attr.endswith(("IsNone", "Length", "BufferHasIdentifier")):
             continue
@@ -67,7 +159,9 @@ def _option_accessors(class_name: str) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
-def _read_options(table: Any, union_enum: str, type_code: int) -> tuple[str | None, dict[str, object]]:
+def _read_options(
+    decoder: _Decoder, table: Any, union_enum: str, type_code: int
+) -> tuple[str | None, dict[str, object]]:
     if type_code == 0 or table is None:
         return None, {}
     class_name = _enum_names(union_enum).get(type_code)
@@ -79,61 +173,89 @@ def _read_options(table: Any, union_enum: str, type_code: int) -> tuple[str | No
     for accessor, key in _option_accessors(class_name):
         value = getattr(options, accessor)()
         if hasattr(value, "tolist"):
-            value = tuple(value.tolist())
+            value = decoder.values(value, f"{class_name}.{key}")
+        elif isinstance(value, bytes):
+            decoder.charge(len(value), f"{class_name}.{key}")
         if isinstance(value, int | float | bool | bytes | tuple):
             values[key] = value
     return class_name, values
 
 
-def _ints(array: Any) -> tuple[int, ...]:
-    """A flatbuffers ``...AsNumpy()`` result (0 when the vector is absent) as a tuple."""
-    return () if isinstance(array, int) else tuple(int(v) for v in array.tolist())
-
-
-def _quantization(fb_tensor: Any) -> Quantization | None:
+def _quantization(decoder: _Decoder, fb_tensor: Any) -> Quantization | None:
     params = fb_tensor.Quantization()
     if params is None or params.ScaleIsNone():
         return None
-    scales = params.ScaleAsNumpy()
-    zeros = params.ZeroPointAsNumpy()
     return Quantization(
-        scale=() if isinstance(scales, int) else tuple(float(s) for s in scales.tolist()),
-        zero_point=_ints(zeros),
+        scale=decoder.values(params.ScaleAsNumpy(), "quantization scale"),
+        zero_point=decoder.values(params.ZeroPointAsNumpy(), "quantization zero point"),
         quantized_dimension=int(params.QuantizedDimension()),
     )
 
 
-def _tensor(fb_model: Any, fb_tensor: Any, index: int, buffer_sizes: dict[int, bool]) -> Tensor:
+def _has_too_many_elements(shape: tuple[int, ...]) -> bool:
+    """True when the dims multiply to more than TFLM's ``int`` holds (stops multiplying early)."""
+    if 0 in shape:
+        return False
+    count = 1
+    for dim in shape:
+        count *= abs(dim)
+        if count > MAX_TENSOR_ELEMENTS:
+            return True
+    return False
+
+
+def _check_shape(decoder: _Decoder, subgraph: int, index: int, name: str, shape: tuple[int, ...]) -> None:
+    problem = None
+    if len(shape) > MAX_TENSOR_RANK:
+        problem = f"{len(shape)} dims, more than the {MAX_TENSOR_RANK} arena accepts"
+    elif _has_too_many_elements(shape):
+        problem = f"more than {MAX_TENSOR_ELEMENTS:,} elements (TFLM counts elements in an int)"
+    if problem is not None:
+        shown = ", ".join(str(d) for d in shape[:8]) + (", ..." if len(shape) > 8 else "")
+        raise UnsupportedModelError(
+            f"{decoder.label}: subgraph {subgraph}, tensor {index} '{name[:60]}': shape [{shown}] has {problem}"
+        )
+
+
+def _tensor(
+    decoder: _Decoder, fb_model: Any, fb_tensor: Any, subgraph: int, index: int, buffer_sizes: dict[int, bool]
+) -> Tensor:
     buffer_index = int(fb_tensor.Buffer())
     if buffer_index not in buffer_sizes:
         fb_buffer = fb_model.Buffers(buffer_index) if buffer_index < fb_model.BuffersLength() else None
         buffer_sizes[buffer_index] = fb_buffer is not None and fb_buffer.DataLength() > 0
-    raw_name = fb_tensor.Name()
+    name = decoder.string(fb_tensor, _SLOT_TENSOR_NAME, "tensor name") or f"tensor_{index}"
+    shape = decoder.values(fb_tensor.ShapeAsNumpy(), "tensor shape")
+    _check_shape(decoder, subgraph, index, name, shape)
     return Tensor(
         index=index,
-        name=raw_name.decode("utf-8", "replace") if raw_name else f"tensor_{index}",
-        shape=_ints(fb_tensor.ShapeAsNumpy()),
+        name=name,
+        shape=shape,
         type_code=int(fb_tensor.Type()),
         buffer=buffer_index,
         has_data=buffer_sizes[buffer_index],
         is_variable=bool(fb_tensor.IsVariable()),
-        quantization=_quantization(fb_tensor),
+        quantization=_quantization(decoder, fb_tensor),
     )
 
 
-def _operator(fb_op: Any, index: int, opcodes: list[tuple[int, str, str | None, int]]) -> Operator:
+def _operator(
+    decoder: _Decoder, fb_op: Any, index: int, opcodes: list[tuple[int, str, str | None, int]]
+) -> Operator:
     opcode_index = int(fb_op.OpcodeIndex())
     if not 0 <= opcode_index < len(opcodes):
-        raise IndexError(f"opcode index {opcode_index} out of range")
+        raise IndexError(f"opcode index {opcode_index} out of range ({len(opcodes)} operator codes)")
     builtin, op_name, custom, version = opcodes[opcode_index]
     options_type, options = _read_options(
-        fb_op.BuiltinOptions(), "BuiltinOptions", int(fb_op.BuiltinOptionsType())
+        decoder, fb_op.BuiltinOptions(), "BuiltinOptions", int(fb_op.BuiltinOptionsType())
     )
     if options_type is None:
         options_type, options = _read_options(
-            fb_op.BuiltinOptions2(), "BuiltinOptions2", int(fb_op.BuiltinOptions2Type())
+            decoder, fb_op.BuiltinOptions2(), "BuiltinOptions2", int(fb_op.BuiltinOptions2Type())
         )
     custom_options = fb_op.CustomOptionsAsNumpy()
+    if not isinstance(custom_options, int):
+        decoder.charge(custom_options.nbytes, "custom options")
     return Operator(
         index=index,
         opcode_index=opcode_index,
@@ -141,16 +263,16 @@ def _operator(fb_op: Any, index: int, opcodes: list[tuple[int, str, str | None, 
         op_name=op_name,
         custom_code=custom,
         version=version,
-        inputs=_ints(fb_op.InputsAsNumpy()),
-        outputs=_ints(fb_op.OutputsAsNumpy()),
-        intermediates=_ints(fb_op.IntermediatesAsNumpy()),
+        inputs=decoder.values(fb_op.InputsAsNumpy(), "op inputs"),
+        outputs=decoder.values(fb_op.OutputsAsNumpy(), "op outputs"),
+        intermediates=decoder.values(fb_op.IntermediatesAsNumpy(), "op intermediates"),
         options_type=options_type,
         options=options,
         custom_options=b"" if isinstance(custom_options, int) else custom_options.tobytes(),
     )
 
 
-def _opcodes(fb_model: Any) -> list[tuple[int, str, str | None, int]]:
+def _opcodes(decoder: _Decoder, fb_model: Any) -> list[tuple[int, str, str | None, int]]:
     """(builtin code, display name, custom code, version) per operator code.
 
     The builtin code is the larger of ``builtin_code`` and ``deprecated_builtin_code``, the
@@ -158,11 +280,12 @@ def _opcodes(fb_model: Any) -> list[tuple[int, str, str | None, int]]:
     """
     names = _enum_names("BuiltinOperator")
     codes = []
-    for i in range(fb_model.OperatorCodesLength()):
+    count = decoder.count(fb_model.OperatorCodesLength(), fb_model.OperatorCodes, "operator codes")
+    for i in range(count):
+        decoder.place = f"operator code {i}"
         fb_code = fb_model.OperatorCodes(i)
         builtin = max(int(fb_code.BuiltinCode()), int(fb_code.DeprecatedBuiltinCode()))
-        custom = fb_code.CustomCode()
-        custom_name = custom.decode("utf-8", "replace") if custom else None
+        custom_name = decoder.string(fb_code, _SLOT_OPCODE_CUSTOM_CODE, "custom code") or None
         if builtin == CUSTOM_CODE:
             display = f"CUSTOM:{custom_name or '?'}"
         else:
@@ -171,23 +294,29 @@ def _opcodes(fb_model: Any) -> list[tuple[int, str, str | None, int]]:
     return codes
 
 
-def _subgraph(fb_model: Any, index: int, opcodes: list[Any], buffer_sizes: dict[int, bool]) -> Subgraph:
+def _subgraph(
+    decoder: _Decoder, fb_model: Any, index: int, opcodes: list[Any], buffer_sizes: dict[int, bool]
+) -> Subgraph:
     fb_subgraph = fb_model.Subgraphs(index)
-    raw_name = fb_subgraph.Name()
-    tensors = tuple(
-        _tensor(fb_model, fb_subgraph.Tensors(t), t, buffer_sizes)
-        for t in range(fb_subgraph.TensorsLength())
-    )
-    operators = tuple(
-        _operator(fb_subgraph.Operators(o), o, opcodes) for o in range(fb_subgraph.OperatorsLength())
-    )
+    where = f"subgraph {index}"
+    tensors = []
+    decoder.place = f"{where} tensors"
+    for t in range(decoder.count(fb_subgraph.TensorsLength(), fb_subgraph.Tensors, f"{where} tensors")):
+        decoder.place = f"{where}, tensor {t}"
+        tensors.append(_tensor(decoder, fb_model, fb_subgraph.Tensors(t), index, t, buffer_sizes))
+    operators = []
+    decoder.place = f"{where} operators"
+    for o in range(decoder.count(fb_subgraph.OperatorsLength(), fb_subgraph.Operators, f"{where} operators")):
+        decoder.place = f"{where}, op {o}"
+        operators.append(_operator(decoder, fb_subgraph.Operators(o), o, opcodes))
+    decoder.place = where
     return Subgraph(
         index=index,
-        name=raw_name.decode("utf-8", "replace") if raw_name else "",
-        tensors=tensors,
-        operators=operators,
-        inputs=_ints(fb_subgraph.InputsAsNumpy()),
-        outputs=_ints(fb_subgraph.OutputsAsNumpy()),
+        name=decoder.string(fb_subgraph, _SLOT_SUBGRAPH_NAME, "subgraph name"),
+        tensors=tuple(tensors),
+        operators=tuple(operators),
+        inputs=decoder.values(fb_subgraph.InputsAsNumpy(), "subgraph inputs"),
+        outputs=decoder.values(fb_subgraph.OutputsAsNumpy(), "subgraph outputs"),
     )
 
 
@@ -216,30 +345,32 @@ def read_model_bytes(data: bytes, path: str = "<bytes>") -> Model:
     """
     label = Path(path).name
     _check_header(data, label)
-    stage = "model table"
+    decoder = _Decoder(data, label)
     try:
         fb_model = _schema().Model.GetRootAs(data, 0)
-        stage = "operator codes"
-        opcodes = _opcodes(fb_model)
+        decoder.place = "buffers"
+        buffer_count = decoder.count(fb_model.BuffersLength(), fb_model.Buffers, "buffers")
+        decoder.place = "operator codes"
+        opcodes = _opcodes(decoder, fb_model)
         buffer_sizes: dict[int, bool] = {}
         subgraphs = []
-        for index in range(fb_model.SubgraphsLength()):
-            stage = f"subgraph {index}"
-            subgraphs.append(_subgraph(fb_model, index, opcodes, buffer_sizes))
-        stage = "metadata"
-        metadata = tuple(
-            Metadata(
-                name=(fb_model.Metadata(i).Name() or b"").decode("utf-8", "replace"),
-                buffer=int(fb_model.Metadata(i).Buffer()),
-            )
-            for i in range(fb_model.MetadataLength())
-        )
-        description = (fb_model.Description() or b"").decode("utf-8", "replace")
+        decoder.place = "subgraphs"
+        for index in range(decoder.count(fb_model.SubgraphsLength(), fb_model.Subgraphs, "subgraphs")):
+            decoder.place = f"subgraph {index}"
+            subgraphs.append(_subgraph(decoder, fb_model, index, opcodes, buffer_sizes))
+        decoder.place = "metadata"
+        metadata = []
+        for i in range(decoder.count(fb_model.MetadataLength(), fb_model.Metadata, "metadata")):
+            decoder.place = f"metadata {i}"
+            entry = fb_model.Metadata(i)
+            name = decoder.string(entry, _SLOT_METADATA_NAME, "metadata name")
+            metadata.append(Metadata(name=name, buffer=int(entry.Buffer())))
+        decoder.place = "model table"
+        description = decoder.string(fb_model, _SLOT_MODEL_DESCRIPTION, "description")
         version = int(fb_model.Version())
-        buffer_count = int(fb_model.BuffersLength())
     except _DECODE_ERRORS as error:
         raise ModelFormatError(
-            f"{label}: corrupt or truncated TFLite model while reading {stage} ({error})"
+            f"{label}: corrupt or truncated TFLite model while reading {decoder.place} ({error})"
         ) from error
     if not subgraphs:
         raise ModelFormatError(f"{label}: TFLite model has no subgraphs")
@@ -250,7 +381,7 @@ def read_model_bytes(data: bytes, path: str = "<bytes>") -> Model:
         version=version,
         description=description,
         subgraphs=tuple(subgraphs),
-        metadata=metadata,
+        metadata=tuple(metadata),
         buffer_count=buffer_count,
         data=data,
     )
@@ -264,12 +395,30 @@ def read_model(path: str | Path) -> Model:
     ModelFormatError
         When the file cannot be read or is not a valid TFLite flatbuffer.
     """
+    label = Path(path).name
     try:
-        data = Path(path).read_bytes()
+        data = _read_file(Path(path), label)
     except OSError as error:
         reason = error.strerror or str(error)
-        raise ModelFormatError(f"{Path(path).name}: cannot read model file ({reason})") from error
+        raise ModelFormatError(f"{label}: cannot read model file ({reason})") from error
     return read_model_bytes(data, str(path))
+
+
+def _read_file(path: Path, label: str) -> bytes:
+    """The file's bytes, refusing devices (``/dev/zero`` never ends) and files past the format's limit."""
+    info = path.stat()
+    if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode):
+        raise ModelFormatError(f"{label}: not a model file (a device)")
+    if info.st_size > MAX_MODEL_BYTES:
+        raise ModelFormatError(f"{label}: {info.st_size:,} bytes, more than a flatbuffer can hold")
+    chunks, size = [], 0
+    with path.open("rb") as handle:  # a pipe has no size to check first: read it in bounded steps
+        while chunk := handle.read(1 << 20):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > MAX_MODEL_BYTES:
+                raise ModelFormatError(f"{label}: more than {MAX_MODEL_BYTES:,} bytes, the most a flatbuffer holds")
+    return b"".join(chunks)
 
 
 def buffer_bytes(model: Model, buffer_index: int) -> memoryview:

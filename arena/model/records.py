@@ -71,8 +71,11 @@ class Tensor:
 
     @property
     def element_count(self) -> int:
-        """Number of elements; a tensor with no shape is a scalar (one element), as in TFLM."""
-        return math.prod(self.shape)
+        """Number of elements; a tensor with no shape is a scalar (one element), as in TFLM.
+
+        A zero dim short-cuts the product, so a long shape of huge dims ending in 0 costs nothing.
+        """
+        return 0 if 0 in self.shape else math.prod(self.shape)
 
     @property
     def byte_size(self) -> int | None:
