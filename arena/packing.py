@@ -9,10 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from arena._io import read_bounded
 from arena.allocators import run_allocator
 from arena.allocators.minimalloc_csv import ProblemFileError, parse_problem_csv
 from arena.allocators.problem import Plan, Problem
 from arena.allocators.validate import ValidationReport, ViolationKind, validate_plan
+
+#: Largest problem file read (a million rows of MiniMalloc CSV is about 30 MB).
+MAX_PROBLEM_BYTES = 256 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -41,7 +45,7 @@ def read_problem(path: str | Path, capacity: int | None = None) -> Problem:
     """Read a MiniMalloc CSV problem file, with a one-line error if it cannot be read."""
     label = Path(path).name
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = read_bounded(Path(path), MAX_PROBLEM_BYTES, label, ProblemFileError).decode("utf-8")
     except (OSError, UnicodeDecodeError) as error:
         reason = getattr(error, "strerror", None) or str(error)
         raise ProblemFileError(f"{label}: cannot read problem file ({reason})") from error

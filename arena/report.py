@@ -218,25 +218,29 @@ def render_memory_map(result: PlanResult, width: int = 64) -> str:
     """A picture of the plan: one row per step, arena offsets left to right.
 
     Each planned buffer is drawn with the symbol of its index (0-9, a-z, A-Z, repeating), ``.``
-    is free arena, so gaps and the peak step are visible at a glance.
+    is free arena, so gaps and the peak step are visible at a glance. Built as one character grid
+    with a slice per buffer, so it stays linear in buffers plus grid cells.
     """
+    import numpy as np
+
     head = result.plan.peak_bytes
     problem = result.table.problem
     if head == 0 or not problem.buffers:
         return "(empty arena)\n"
     scale = head / width
-    first_step = min(b.first for b in problem.buffers)
-    last_step = max(b.last for b in problem.buffers)
+    first_step = int(problem.firsts.min())
+    steps = int(problem.lasts.max()) - first_step + 1
+    grid = np.full((steps, width), ord("."), dtype=np.uint8)
+    for index, (buffer, offset) in enumerate(zip(problem.buffers, result.plan.offsets, strict=True)):
+        if not buffer.size:
+            continue
+        start = int(offset / scale)
+        end = max(start + 1, int((offset + buffer.size) / scale + 0.999))
+        grid[buffer.first - first_step : buffer.last - first_step + 1, start : min(end, width)] = ord(
+            _MAP_SYMBOLS[index % len(_MAP_SYMBOLS)]
+        )
+    _, loads = problem.load_per_step()
     lines = [f"memory map: {width} columns = {format_bytes(head)}, 1 column = {scale:,.0f} B"]
-    for step in range(first_step, last_step + 1):
-        row = ["."] * width
-        live = 0
-        for index, (buffer, offset) in enumerate(zip(problem.buffers, result.plan.offsets, strict=True)):
-            if buffer.first <= step <= buffer.last and buffer.size:
-                live += buffer.size
-                start = int(offset / scale)
-                end = max(start + 1, int((offset + buffer.size) / scale + 0.999))
-                for column in range(start, min(end, width)):
-                    row[column] = _MAP_SYMBOLS[index % len(_MAP_SYMBOLS)]
-        lines.append(f"{step:>5} |{''.join(row)}| {live:>9,} B")
+    for row, live in enumerate(loads.tolist()):
+        lines.append(f"{first_step + row:>5} |{grid[row].tobytes().decode('ascii')}| {live:>9,} B")
     return "\n".join(lines) + "\n"

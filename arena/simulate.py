@@ -125,6 +125,11 @@ class SimulationResult:
         return not self.clobbers
 
 
+#: Largest head the simulator holds (one byte plus a 4-byte owner index per arena byte); far
+#: beyond any microcontroller SRAM.
+MAX_SIMULATED_HEAD_BYTES = 256 * 1024 * 1024
+
+
 class _Run:
     """Mutable state of one simulated run; never escapes :func:`simulate_plan`."""
 
@@ -134,8 +139,13 @@ class _Run:
         self.offsets = result.plan.offsets
         self.seed = seed
         head = peak_of(result.table.problem, self.offsets)
+        if head > MAX_SIMULATED_HEAD_BYTES:
+            raise ArenaError(
+                f"{result.model.display_name}: a {head:,} B head is too large to simulate"
+                f" (limit {MAX_SIMULATED_HEAD_BYTES:,} B: 5 bytes of memory per arena byte)"
+            )
         self.memory = np.zeros(head, dtype=np.uint8)
-        self.owner = np.full(head, -1, dtype=np.int64)
+        self.owner = np.full(head, -1, dtype=np.int32)
         self.digests: dict[int, bytes] = {}
         self.written_step: dict[int, int] = {}
         self.spans: dict[int, list[int]] = {}
@@ -159,9 +169,7 @@ class _Run:
         origin = self.table.origins[index]
         graph = f" of subgraph {origin.subgraph}" if origin.subgraph else ""
         if origin.kind is BufferKind.SCRATCH:
-            return (
-                f"scratch {self.table.problem.buffers[index].name} of op {origin.op}{graph} ({origin.name})"
-            )
+            return f"scratch {self.table.problem.buffers[index].name} of op {origin.op}{graph} ({origin.name})"
         name = origin.name if len(origin.name) <= 40 else "..." + origin.name[-37:]
         return f"tensor {origin.tensor}{graph} '{name}'"
 
@@ -212,9 +220,7 @@ class _Run:
 
     def clobber(self, victim: int, writer: int, byte_range: tuple[int, int]) -> None:
         subgraph, op, op_name = self.where
-        place = (
-            f"subgraph {subgraph}, op {op} {op_name}" if op is not None else f"subgraph {subgraph} {op_name}"
-        )
+        place = f"subgraph {subgraph}, op {op} {op_name}" if op is not None else f"subgraph {subgraph} {op_name}"
         written = self.written_step[writer]
         message = (
             f"step {self.step} ({place}): {self.label(victim)} lost bytes [{byte_range[0]}, {byte_range[1]})"
@@ -352,9 +358,7 @@ def simulate_plan(result: PlanResult, *, seed: int = 0) -> SimulationResult:
     )
 
 
-def plan_for_offsets(
-    model: Model, table: LifetimeTable, offsets: Sequence[int], *, allocator: str
-) -> PlanResult:
+def plan_for_offsets(model: Model, table: LifetimeTable, offsets: Sequence[int], *, allocator: str) -> PlanResult:
     """A plan result for offsets chosen elsewhere (a plan file, a hand edit): head recomputed, validated.
 
     Raises
@@ -472,8 +476,7 @@ def plan_from_document(
     rows = document["buffers"]
     if len(rows) != len(table.problem.buffers):
         raise BadPlanError(
-            f"{label}: {len(rows)} buffers, but {model.display_name} has"
-            f" {len(table.problem.buffers)} planned buffers"
+            f"{label}: {len(rows)} buffers, but {model.display_name} has {len(table.problem.buffers)} planned buffers"
         )
     room = _offset_room(table)
     offsets = tuple(_row_offset(row, i, _expected_row(table, i), label, room) for i, row in enumerate(rows))
@@ -498,9 +501,7 @@ def read_plan_file(path: str | Path, model: Model, *, allow_unsupported: bool = 
     except UnicodeDecodeError as error:
         raise BadPlanError(f"{label}: plan file is not UTF-8 text ({error.reason})") from error
     except json.JSONDecodeError as error:
-        raise BadPlanError(
-            f"{label}: not JSON (line {error.lineno}, column {error.colno}: {error.msg})"
-        ) from error
+        raise BadPlanError(f"{label}: not JSON (line {error.lineno}, column {error.colno}: {error.msg})") from error
     except ValueError as error:  # an integer longer than Python converts (4,300 digits)
         raise BadPlanError(f"{label}: not a plan document ({str(error)[:80]})") from error
     except RecursionError as error:

@@ -22,6 +22,7 @@ import math
 from collections.abc import Callable, Mapping
 
 from arena.kernels.library import ScratchRequest
+from arena.model.custom_options import custom_option_scalars
 from arena.model.records import TENSOR_TYPES, Model, Operator, Subgraph, Tensor
 
 INT32_BYTES = 4
@@ -67,16 +68,8 @@ def _type(tensor: Tensor | None) -> str | None:
 
 
 def custom_options(op: Operator) -> Mapping[str, object]:
-    """A custom op's flexbuffer options as a dict ({} when absent or not a flexbuffer map)."""
-    if not op.custom_options:
-        return {}
-    from flatbuffers import flexbuffers
-
-    try:
-        options = flexbuffers.Loads(op.custom_options)
-    except Exception:  # noqa: BLE001 - any undecodable blob means "no options"
-        return {}
-    return options if isinstance(options, dict) else {}
+    """A custom op's top-level scalar flexbuffer options ({} when absent or malformed)."""
+    return custom_option_scalars(op.custom_options)
 
 
 def _int_option(options: Mapping[str, object], key: str, default: int = 0) -> int:
@@ -101,9 +94,7 @@ def _svdf(model: Model, subgraph: Subgraph, op: Operator) -> tuple[ScratchReques
     units = filters // rank
     requests = [ScratchRequest(size_bytes=batch * filters * INT32_BYTES, purpose="SVDF filter state")]
     if inputs is not None and inputs.type_name == "int8":
-        requests.append(
-            ScratchRequest(size_bytes=batch * units * INT32_BYTES, purpose="SVDF output accumulators")
-        )
+        requests.append(ScratchRequest(size_bytes=batch * units * INT32_BYTES, purpose="SVDF output accumulators"))
     return tuple(requests)
 
 
@@ -165,21 +156,13 @@ def _transpose_conv(model: Model, subgraph: Subgraph, op: Operator) -> tuple[Scr
     input_type = _type(_input(subgraph, op, 2))
     output_elements = _elements(_output(subgraph, op, 0))
     if input_type == "int8":
-        return (
-            ScratchRequest(
-                size_bytes=output_elements * INT32_BYTES, purpose="TRANSPOSE_CONV int32 accumulators"
-            ),
-        )
+        return (ScratchRequest(size_bytes=output_elements * INT32_BYTES, purpose="TRANSPOSE_CONV int32 accumulators"),)
     if input_type != "int16":
         return ()
-    requests = [
-        ScratchRequest(size_bytes=output_elements * INT64_BYTES, purpose="TRANSPOSE_CONV int64 accumulators")
-    ]
+    requests = [ScratchRequest(size_bytes=output_elements * INT64_BYTES, purpose="TRANSPOSE_CONV int64 accumulators")]
     bias = _input(subgraph, op, 3)
     if _type(bias) == "int16":
-        requests.append(
-            ScratchRequest(size_bytes=_elements(bias) * INT64_BYTES, purpose="TRANSPOSE_CONV int64 bias")
-        )
+        requests.append(ScratchRequest(size_bytes=_elements(bias) * INT64_BYTES, purpose="TRANSPOSE_CONV int64 bias"))
     return tuple(requests)
 
 
@@ -196,12 +179,8 @@ def _mirror_pad(model: Model, subgraph: Subgraph, op: Operator) -> tuple[Scratch
 def _reduce_iterators(subgraph: Subgraph, op: Operator) -> tuple[ScratchRequest, ScratchRequest]:
     """The two index buffers of every reduce Prepare: one ``int`` per input dimension, per axis."""
     return (
-        ScratchRequest(
-            size_bytes=_rank(_input(subgraph, op, 0)) * INT32_BYTES, purpose="reduce input iterator"
-        ),
-        ScratchRequest(
-            size_bytes=_elements(_input(subgraph, op, 1)) * INT32_BYTES, purpose="reduce resolved axes"
-        ),
+        ScratchRequest(size_bytes=_rank(_input(subgraph, op, 0)) * INT32_BYTES, purpose="reduce input iterator"),
+        ScratchRequest(size_bytes=_elements(_input(subgraph, op, 1)) * INT32_BYTES, purpose="reduce resolved axes"),
     )
 
 
@@ -254,9 +233,7 @@ def _detection_postprocess(model: Model, subgraph: Subgraph, op: Operator) -> tu
         ("buffer", max(num_classes, max_detections) * boxes * INT32_BYTES),
         ("selected", min(boxes, max_detections) * boxes * INT32_BYTES),
     )
-    return tuple(
-        ScratchRequest(size_bytes=size, purpose=f"DETECTION_POSTPROCESS {name}") for name, size in sizes
-    )
+    return tuple(ScratchRequest(size_bytes=size, purpose=f"DETECTION_POSTPROCESS {name}") for name, size in sizes)
 
 
 ScratchFunction = Callable[[Model, Subgraph, Operator], tuple[ScratchRequest, ...]]

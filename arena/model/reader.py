@@ -19,11 +19,11 @@ import functools
 import hashlib
 import inspect
 import re
-import stat
 import struct
 from pathlib import Path
 from typing import Any
 
+from arena._io import read_bounded
 from arena.errors import ModelFormatError, UnsupportedModelError
 from arena.model.records import (
     Metadata,
@@ -405,20 +405,8 @@ def read_model(path: str | Path) -> Model:
 
 
 def _read_file(path: Path, label: str) -> bytes:
-    """The file's bytes, refusing devices (``/dev/zero`` never ends) and files past the format's limit."""
-    info = path.stat()
-    if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode):
-        raise ModelFormatError(f"{label}: not a model file (a device)")
-    if info.st_size > MAX_MODEL_BYTES:
-        raise ModelFormatError(f"{label}: {info.st_size:,} bytes, more than a flatbuffer can hold")
-    chunks, size = [], 0
-    with path.open("rb") as handle:  # a pipe has no size to check first: read it in bounded steps
-        while chunk := handle.read(1 << 20):
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > MAX_MODEL_BYTES:
-                raise ModelFormatError(f"{label}: more than {MAX_MODEL_BYTES:,} bytes, the most a flatbuffer holds")
-    return b"".join(chunks)
+    """The file's bytes, refusing devices and files past what a flatbuffer can hold."""
+    return read_bounded(path, MAX_MODEL_BYTES, label, ModelFormatError)
 
 
 def buffer_bytes(model: Model, buffer_index: int) -> memoryview:
