@@ -138,7 +138,7 @@ def _total_lines(result: PlanResult) -> list[str]:
         return []
     lines = [f"arena tail   {format_bytes(sizing.tail_bytes)}: TFLM's structs, kernel data and variables"]
     transient = sizing.minimum.transient_bytes
-    why = f" (the plan commit needs {transient:,} B more than head + tail)" if transient else ""
+    why = f" ({transient:,} B more than head + tail: {sizing.minimum.binding_phase})" if transient else ""
     lines.append(f"arena total  {format_bytes(sizing.total_bytes)}: set kTensorArenaSize to at least this{why}")
     if result.allocator != "tflm" and sizing.tflm_total_bytes != sizing.total_bytes:
         lines.append(f"TFLM total   {format_bytes(sizing.tflm_total_bytes)} with TFLM's own plan")
@@ -168,9 +168,9 @@ def render_plan_text(result: PlanResult) -> str:
         *_target_lines(result),
         f"planner      {result.allocator} (kernels: {result.table.kernels})",
         f"arena head   {format_bytes(result.plan.peak_bytes)}",
+        f"lower bound  {_gap_line(result)}",
         *_tflm_line(result),
         *_total_lines(result),
-        f"lower bound  {_gap_line(result)}",
         f"buffers      {len(kinds)} planned: {kinds.count(BufferKind.TENSOR)} tensors,"
         f" {kinds.count(BufferKind.SCRATCH)} scratch",
     ]

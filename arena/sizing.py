@@ -12,13 +12,10 @@ from dataclasses import dataclass
 
 from arena.lifetimes import LifetimeTable
 from arena.model.records import Model
-from arena.tail import CORTEX_M, HOST_X86_64, TAIL_KERNELS, Abi, MinimumArena, TailEstimate
+from arena.tail import CORTEX_M, HOST_X86_64, Abi, MinimumArena, TailEstimate
 from arena.tail import minimum_arena_bytes as _minimum_arena
 from arena.tail import tail_bytes as _tail
 from arena.targets import Target
-
-#: Used when a kernel library has no tail rules of its own yet (its OpData sizes are unknown).
-FALLBACK_TAIL_KERNELS = "reference"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -71,12 +68,8 @@ def size_arena(
     abi = abi_for(target)
     kernels = table.kernels
     notes: list[str] = []
-    if kernels not in TAIL_KERNELS:
-        notes.append(
-            f"the tail uses reference-kernel OpData sizes: {kernels} has no tail rules yet, so"
-            " its kernel data may differ by a few bytes per op"
-        )
-        kernels = FALLBACK_TAIL_KERNELS
+    if abi is CORTEX_M and kernels.startswith("cmsis-nn"):
+        notes.append("CMSIS-NN tail from the kernels' source and compiled struct sizes (no device to measure on)")
     tail = _tail(model, table, abi, kernels=kernels)
     minimum = _minimum_arena(model, table, head_bytes, abi, kernels=kernels)
     tflm_minimum = (

@@ -24,9 +24,9 @@ CMSIS-NN is the revision TFLM pins in tools/make/ext_libs/cmsis_nn_download.sh:
 ARM-software/CMSIS-NN 4ab83cc3cc98fb85ed6dafb55e8ca02f1628dcae ("Fixed LSTM (#219)", v7.0.0+33).
 Each private function below names the CMSIS-NN or TFLM function whose rule it restates.
 
-Not modelled: persistent buffers, which TFLM takes from the arena's tail: per-channel
-multipliers and shifts, LSTM kernel sums (every ISA), and the MVE kernel sums FULLY_CONNECTED
-and SVDF keep there under ``KERNELS_OPTIMIZED_FOR_SPEED`` (``Cout*4`` and ``filters*4`` bytes).
+Persistent buffers (per-channel multipliers and shifts, LSTM kernel sums, the MVE kernel sums
+FULLY_CONNECTED and SVDF keep under ``KERNELS_OPTIMIZED_FOR_SPEED``) belong to the arena's tail
+and are modelled in :mod:`arena.tail.cmsis_nn_kernels`.
 """
 
 from __future__ import annotations

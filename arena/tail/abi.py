@@ -33,6 +33,20 @@ with 4-byte pointers and 1-byte enums (5 bytes of scalars, pad to 8, pointer, in
 ``MicroBuiltinDataAllocator`` is private to micro_allocator.cc: a vtable pointer and one
 pointer. ``OpDataAssignVariable`` exists only with compression (assign_variable.cc).
 
+CMSIS-NN kernels
+----------------
+The ``CmsisNn*`` rows, ``CMSISNNSoftmaxParams`` and ``QuantizationOpDataBatchMatmul`` were laid
+out the same way, from the wrappers in tensorflow/lite/micro/kernels/cmsis_nn/ at 90b983c2 with
+ARM-software/CMSIS-NN 4ab83cc3 on the include path (its ``Include/``, for ``cmsis_nn_dims`` and
+``cmsis_nn_lstm_params``): one translation unit per wrapper that ``#include``s the wrapper's .cc
+(its ``OpData`` sits in an anonymous namespace) with ``-DCMSIS_NN -DKERNELS_OPTIMIZED_FOR_SPEED``
+(TFLM's default ``OPTIMIZE_KERNELS_FOR``; ``CmsisNnOpDataSvdfForSize`` with
+``-DKERNELS_OPTIMIZED_FOR_SIZE``, which adds an ``int``). The 32-bit columns were compiled for
+``-mcpu=cortex-m4`` and again for ``cortex-m55`` (MVE) and ``cortex-m0plus``: every layout is
+the same on the three cores (the structs hold no ISA-dependent member), so one 32-bit column
+serves all CMSIS-NN ISAs. The reference structs compiled in the same units (``OpDataConv``,
+``OpDataFullyConnected``, ``OpDataLSTM``, ...) reproduce their rows above.
+
 Examples
 --------
 >>> HOST_X86_64.layout("TfLiteEvalTensor"), CORTEX_M.layout("TfLiteEvalTensor")
@@ -190,6 +204,19 @@ _LAYOUTS: dict[str, _Row] = {
     "TFLMSignalStackerParams": ((56, 8), (56, 8), (36, 4), (36, 4)),
     "TFLMSignalOverlapAddParams": ((32, 8), (32, 8), (24, 4), (24, 4)),
     "TfLiteAudioFrontendIrfftParams": ((32, 8), (32, 8), (24, 4), (24, 4)),
+    # CMSIS-NN builds: the wrappers' OpData (kernels/cmsis_nn/*.cc, see "CMSIS-NN kernels" above).
+    "CmsisNnOpDataConv": ((88, 8), (80, 8), (68, 4), (60, 4)),
+    "CmsisNnOpDataDepthwiseConv": ((88, 8), (80, 8), (68, 4), (60, 4)),
+    "CmsisNnOpDataFullyConnected": ((104, 8), (96, 8), (80, 4), (72, 4)),
+    "CmsisNnOpDataPooling": ((36, 4), (36, 4), (36, 4), (36, 4)),
+    "CMSISNNSoftmaxParams": ((88, 8), (88, 8), (64, 8), (64, 8)),
+    "CmsisNnOpDataSvdf": ((48, 8), (48, 8), (40, 4), (40, 4)),
+    "CmsisNnOpDataSvdfForSize": ((48, 8), (48, 8), (44, 4), (44, 4)),
+    "CmsisNnOpDataAdd": ((60, 4), (60, 4), (60, 4), (60, 4)),
+    "CmsisNnOpDataLSTM": ((1008, 8), (1008, 8), (912, 8), (912, 8)),
+    "CmsisNnOpDataTransposeConv": ((88, 8), (88, 8), (76, 4), (76, 4)),
+    "CmsisNnOpDataBatchMatmul": ((56, 8), (56, 8), (36, 4), (36, 4)),
+    "QuantizationOpDataBatchMatmul": ((28, 4), (28, 4), (28, 4), (28, 4)),
 }
 
 

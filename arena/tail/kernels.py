@@ -14,8 +14,10 @@ Each rule returns the op's steps in call order (:mod:`arena.tail.steps`);
 :mod:`arena.tail.events` turns them into allocations. Rules cite the kernel source
 (tensorflow/tflite-micro 90b983c2); struct sizes come from :mod:`arena.tail.abi`; the signal
 library's rules live in :mod:`arena.tail.signal_kernels`.
-A kernel library is a :class:`TailKernels` record, registered by name in :data:`TAIL_KERNELS`;
-CMSIS-NN (whose ``OpData`` differ) is added by writing its tables, not by changing callers.
+A kernel library is a :class:`TailKernels` record, registered by name in :data:`TAIL_KERNELS`.
+CMSIS-NN builds (``cmsis-nn-dsp``, ``cmsis-nn-mve``, ``cmsis-nn-plain`` and their ``-armclang`` /
+``-size`` variants) take the reference tables and override the ops whose wrapper differs, from
+:mod:`arena.tail.cmsis_nn_kernels`.
 
 Checked live (tests/oracle/test_tflm_tail.py) for the ops of the shared models: CONV_2D,
 DEPTHWISE_CONV_2D, FULLY_CONNECTED, AVERAGE_POOL_2D, SOFTMAX, RESHAPE, ADD, MUL, DIV, QUANTIZE,
@@ -32,8 +34,10 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from arena.errors import ArenaError
+from arena.kernels.cmsis_nn_buffers import CmsisNnBuild
 from arena.model.records import Model, Operator, Subgraph, Tensor
 from arena.tail.abi import Abi
+from arena.tail.cmsis_nn_kernels import cmsis_nn_init_structs, cmsis_nn_prepare_rules
 from arena.tail.signal_kernels import SIGNAL_INIT_RULES, SIGNAL_INIT_STRUCTS, SIGNAL_PREPARE_RULES
 from arena.tail.steps import (
     INT32_BYTES,
@@ -296,8 +300,34 @@ REFERENCE_TAIL = TailKernels(
     no_prepare=_REFERENCE_NO_PREPARE,
 )
 
-#: Kernel library name -> its tail rules (the names of :data:`arena.kernels.KERNEL_LIBRARIES`).
-TAIL_KERNELS: dict[str, TailKernels] = {REFERENCE_TAIL.name: REFERENCE_TAIL}
+
+def cmsis_nn_tail(build: CmsisNnBuild) -> TailKernels:
+    """The tail rules of TFLM built with CMSIS-NN for ``build``: the reference tables with the
+    CMSIS-NN wrappers' Init structs and Prepare rules laid over them (ops without a wrapper, and
+    wrappers that reuse the reference Prepare, keep the reference rule).
+
+    >>> cmsis_nn_tail(CmsisNnBuild(isa="mve")).name
+    'cmsis-nn-mve'
+    """
+    return TailKernels(
+        name=build.library_name,
+        init_structs=MappingProxyType({**_REFERENCE_INIT_STRUCTS, **cmsis_nn_init_structs(build)}),
+        init_rules=MappingProxyType(SIGNAL_INIT_RULES),
+        prepare_rules=MappingProxyType({**REFERENCE_TAIL.prepare_rules, **cmsis_nn_prepare_rules(build)}),
+        no_prepare=_REFERENCE_NO_PREPARE,
+    )
+
+
+_CMSIS_NN_TAILS = tuple(
+    cmsis_nn_tail(CmsisNnBuild(isa=isa, compiler=compiler, optimize_for=goal))
+    for isa in ("dsp", "mve", "none")
+    for compiler in ("gcc", "armclang")
+    for goal in ("speed", "size")
+)
+
+#: Kernel library name -> its tail rules (the names of :data:`arena.kernels.KERNEL_LIBRARIES`,
+#: plus the non-default CMSIS-NN builds a :func:`arena.kernels.cmsis_nn.cmsis_nn_library` makes).
+TAIL_KERNELS: dict[str, TailKernels] = {REFERENCE_TAIL.name: REFERENCE_TAIL} | {t.name: t for t in _CMSIS_NN_TAILS}
 
 
 def get_tail_kernels(name: str) -> TailKernels:
