@@ -127,12 +127,15 @@ def plan_command(
     elif sram or flash or clock_mhz:
         raise click.UsageError("--sram, --flash and --clock-mhz override a --target")
     result = plan_model(model, allocator=allocator, kernels=kernels, target=target, allow_unsupported=allow_unsupported)
+    from arena.costing import cost_beside_plan
+
+    cost = cost_beside_plan(result.model, target, kernels)
     for warning in result.table.warnings:
         click.echo(f"arena: warning: {warning}", err=True)
     if as_json:
-        click.echo(report.render_plan_json(result), nl=False)
+        click.echo(report.render_plan_json(result, cost), nl=False)
     else:
-        click.echo(report.render_plan_text(result), nl=False)
+        click.echo(report.render_plan_text(result, cost), nl=False)
         if buffers:
             click.echo()
             click.echo(report.render_buffer_table(result), nl=False)

@@ -57,3 +57,10 @@ def cost_model_on_target(
     target = choose_target(target_name, clock_mhz=clock_mhz)
     loaded = model if isinstance(model, Model) else read_model(model)
     return estimate_on_target(loaded, target, kernels=kernels, rate_hz=rate_hz)
+
+
+def cost_beside_plan(model: Model, target: Target | None, kernels: str | None = None) -> CostEstimate | None:
+    """The inference cost to show next to a plan, when the target has a calibrated cycle model."""
+    if target is None or not has_cost_model(target, kernels):
+        return None
+    return estimate_on_target(model, target, kernels=kernels)

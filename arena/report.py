@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from arena import __version__
+from arena.cost.estimate import CostEstimate
 from arena.lifetimes import BufferKind
 from arena.planning import PlanResult
 from arena.units import format_bytes
@@ -72,8 +73,20 @@ def _sizing_fields(result: PlanResult) -> dict[str, Any]:
     }
 
 
-def plan_document(result: PlanResult) -> dict[str, Any]:
-    """The ``arena plan --json`` document."""
+def _cost_fields(cost: CostEstimate | None) -> dict[str, Any] | None:
+    if cost is None:
+        return None
+    return {
+        "macs": cost.macs,
+        "cycles": cost.cycles,
+        "latency_ms": cost.latency_ms,
+        "energy_uj": cost.energy_uj,
+        "cycle_model": f"{cost.core}/{cost.kernels} ({cost.cycle_model_status})",
+    }
+
+
+def plan_document(result: PlanResult, cost: CostEstimate | None = None) -> dict[str, Any]:
+    """The ``arena plan --json`` document (``cost`` totals when the target has a cycle model)."""
     model = result.model
     peak = result.peak_step
     return {
@@ -101,6 +114,7 @@ def plan_document(result: PlanResult) -> dict[str, Any]:
             "peak_op": None if peak is None else {"subgraph": peak.subgraph, "op": peak.op, "op_name": peak.op_name},
         },
         "target": _target_document(result),
+        "cost": _cost_fields(cost),
         "valid": result.ok,
         "violations": [v.message for v in result.validation.violations if v not in result.offline_overlaps],
         "offline_overlaps": [v.message for v in result.offline_overlaps],
@@ -109,9 +123,9 @@ def plan_document(result: PlanResult) -> dict[str, Any]:
     }
 
 
-def render_plan_json(result: PlanResult) -> str:
+def render_plan_json(result: PlanResult, cost: CostEstimate | None = None) -> str:
     """The plan document as indented JSON text, ending in a newline."""
-    return json.dumps(plan_document(result), indent=2) + "\n"
+    return json.dumps(plan_document(result, cost), indent=2) + "\n"
 
 
 def _gap_line(result: PlanResult) -> str:
@@ -157,8 +171,18 @@ def _tflm_line(result: PlanResult) -> list[str]:
     return [line]
 
 
-def render_plan_text(result: PlanResult) -> str:
-    """A short human summary: head, bound, buffer counts and the peak op."""
+def _cost_lines(cost: CostEstimate | None) -> list[str]:
+    if cost is None:
+        return []
+    energy = "" if cost.energy_uj is None else f", {cost.energy_uj:,.0f} uJ"
+    return [
+        f"inference    {cost.macs:,} MACs, {cost.latency_ms:,.1f} ms at {cost.clock_hz / 1e6:g} MHz{energy}"
+        " (arena cost for the per-layer table)"
+    ]
+
+
+def render_plan_text(result: PlanResult, cost: CostEstimate | None = None) -> str:
+    """A short human summary: head, bound, totals for a target, buffers, the peak op, cost."""
     model = result.model
     kinds = [origin.kind for origin in result.table.origins]
     peak = result.peak_step
@@ -173,6 +197,7 @@ def render_plan_text(result: PlanResult) -> str:
         *_total_lines(result),
         f"buffers      {len(kinds)} planned: {kinds.count(BufferKind.TENSOR)} tensors,"
         f" {kinds.count(BufferKind.SCRATCH)} scratch",
+        *_cost_lines(cost),
     ]
     if peak is not None:
         where = f"op {peak.op} {peak.op_name}" if peak.op is not None else f"entering subgraph {peak.subgraph}"

@@ -86,3 +86,15 @@ def test_bad_budget(budget: str) -> None:
 def test_unknown_target() -> None:
     code, _, err = _run("check", KWS, "--target", "nucleo-nope", "--budget", "100KB")
     assert code == 2 and "unknown target 'nucleo-nope'" in err
+
+
+def test_plan_shows_inference_cost_beside_memory(shared_dir) -> None:  # type: ignore[no-untyped-def]
+    model = str(shared_dir / "mlperf_kws_ref_model.tflite")
+    code, out, _ = _run("plan", model, "--target", "nucleo-l4r5zi", "--json")
+    cost = json.loads(out)["cost"]
+    # MLPerf Tiny's published multiply-accumulate count for its KWS DS-CNN.
+    assert code == 0 and cost["macs"] == 2_656_768 and cost["latency_ms"] > 0
+    code, out, _ = _run("plan", model, "--target", "nucleo-l4r5zi")
+    assert "2,656,768 MACs" in out
+    # No cycle model for the host: the plan still works, without a cost.
+    assert _plan("--target", "x86-64-host")["cost"] is None
