@@ -117,13 +117,13 @@ def budget_document(report: BudgetReport, result: PlanResult) -> dict[str, Any]:
         "ok": report.ok,
         "checks": [
             {
-                "name": l.name,
-                "required_bytes": l.required_bytes,
-                "available_bytes": l.available_bytes,
-                "excess_bytes": l.excess_bytes,
-                "fits": l.fits,
-                "active": l.active,
+                "name": line.name,
+                "required_bytes": line.required_bytes,
+                "available_bytes": line.available_bytes,
+                "excess_bytes": line.excess_bytes,
+                "fits": line.fits,
+                "active": line.active,
             }
-            for l in report.lines
+            for line in report.lines
         ],
     }

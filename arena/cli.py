@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from arena import __version__
-from arena.allocators import ALLOCATORS, DEFAULT_ALLOCATOR
+from arena.allocators import ALLOCATORS, DEFAULT_ALLOCATOR, PLAN_DEFAULT_ALLOCATOR
 from arena.errors import ArenaError
 from arena.kernels import DEFAULT_KERNELS, KERNEL_FAMILIES
 
@@ -65,9 +65,16 @@ def cli(verbose: int) -> None:
 @click.option(
     "--allocator",
     type=click.Choice(list(ALLOCATORS)),
-    default=DEFAULT_ALLOCATOR,
+    default=PLAN_DEFAULT_ALLOCATOR,
     show_default=True,
-    help="How to place the buffers. " + _choices_help(ALLOCATORS, lambda entry: entry[1]),
+    help="How to place the buffers (TFLM's own figure is always shown beside another plan). "
+    + _choices_help(ALLOCATORS, lambda entry: entry[1]),
+)
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0),
+    metavar="SECONDS",
+    help="Stop anytime allocators (exact, hill-climb) after this long with the best plan found.",
 )
 @click.option(
     "--kernels",
@@ -99,6 +106,7 @@ def plan_command(
     ctx: click.Context,
     model: Path,
     allocator: str,
+    time_limit: float | None,
     kernels: str | None,
     target_name: str | None,
     sram: str | None,
@@ -118,7 +126,6 @@ def plan_command(
     """
     from arena import report
     from arena.planning import plan_model
-
     from arena.targets import choose_target
 
     target = None
@@ -126,7 +133,14 @@ def plan_command(
         target = choose_target(target_name, sram=sram, flash=flash, clock_mhz=clock_mhz)
     elif sram or flash or clock_mhz:
         raise click.UsageError("--sram, --flash and --clock-mhz override a --target")
-    result = plan_model(model, allocator=allocator, kernels=kernels, target=target, allow_unsupported=allow_unsupported)
+    result = plan_model(
+        model,
+        allocator=allocator,
+        kernels=kernels,
+        target=target,
+        allow_unsupported=allow_unsupported,
+        time_limit_seconds=time_limit,
+    )
     from arena.costing import cost_beside_plan
 
     cost = cost_beside_plan(result.model, target, kernels)

@@ -218,7 +218,9 @@ def _check_references(model: Model) -> None:
                     )
 
 
-def _scratch_requests(model: Model, library: KernelLibrary, allow_unsupported: bool) -> tuple[list[tuple[int, int, str, int]], list[str]]:
+def _scratch_requests(
+    model: Model, library: KernelLibrary, allow_unsupported: bool
+) -> tuple[list[tuple[int, int, str, int]], list[str]]:
     """(subgraph, op, purpose, bytes) per scratch request in TFLM's Prepare order, and warnings."""
     requests: list[tuple[int, int, str, int]] = []
     warnings: list[str] = []

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from arena.allocators import DEFAULT_ALLOCATOR, get_allocator
+from arena.allocators import DEFAULT_ALLOCATOR, get_allocator, run_allocator
 from arena.allocators.problem import Plan
 from arena.allocators.validate import ValidationReport, Violation, ViolationKind, validate_plan
 from arena.kernels import DEFAULT_KERNELS, resolve_kernels
@@ -69,6 +69,7 @@ def plan_model(
     kernels: str | None = None,
     target: Target | None = None,
     allow_unsupported: bool = False,
+    time_limit_seconds: float | None = None,
 ) -> PlanResult:
     """Read (if given a path), derive TFLM's buffers, plan them and validate the plan.
 
@@ -83,11 +84,11 @@ def plan_model(
         allocator or kernel library name.
     """
     loaded = model if isinstance(model, Model) else read_model(model)
-    planner = get_allocator(allocator)
+    get_allocator(allocator)  # an unknown name fails before any work
     family = kernels or (target.default_kernels if target is not None else DEFAULT_KERNELS)
     library = resolve_kernels(family, target.kernel_isa if target is not None else None)
     table = derive_lifetimes(loaded, library, allow_unsupported=allow_unsupported)
-    plan = planner(table.problem)
+    plan = run_allocator(allocator, table.problem, time_limit_seconds=time_limit_seconds)
     tflm_head = plan.peak_bytes if allocator == "tflm" else get_allocator("tflm")(table.problem).peak_bytes
     sizing = None if target is None else size_arena(loaded, table, plan.peak_bytes, tflm_head, target)
     return PlanResult(

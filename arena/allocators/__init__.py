@@ -37,12 +37,21 @@ ALLOCATORS: dict[str, tuple[str, str]] = {
         "arena.allocators.hill_climb:hill_climb",
         "hill climbing over the placement order, as Arm's Vela does",
     ),
+    "exact": (
+        "arena.allocators:exact_within",
+        "MiniMalloc-style search: proves the smallest arena, or says how far from the bound it is",
+    ),
 }
 
 DEFAULT_ALLOCATOR = "tflm"
 
 #: Allocators that search until a time limit and accept ``time_limit_seconds``.
-ANYTIME = frozenset({"hill-climb"})
+ANYTIME = frozenset({"hill-climb", "exact"})
+
+#: What ``arena plan`` uses unless told otherwise: the best plan provable in a short time.
+PLAN_DEFAULT_ALLOCATOR = "exact"
+#: The exact allocator's time limit when none is given (models prove optimal in well under 1 s).
+EXACT_DEFAULT_SECONDS = 5.0
 
 
 def get_allocator(name: str) -> Allocator:
@@ -55,7 +64,7 @@ def get_allocator(name: str) -> Allocator:
     >>> get_allocator("bestfit")
     Traceback (most recent call last):
     ...
-    arena.errors.ArenaError: unknown allocator 'bestfit'; choose one of: tflm, best-fit, breadth, hill-climb
+    arena.errors.ArenaError: unknown allocator 'bestfit'; choose one of: tflm, best-fit, breadth, hill-climb, exact
     """
     try:
         target = ALLOCATORS[name][0]
@@ -64,6 +73,19 @@ def get_allocator(name: str) -> Allocator:
     module_name, function_name = target.split(":")
     function: Allocator = getattr(importlib.import_module(module_name), function_name)
     return function
+
+
+def exact_within(problem: Problem, *, time_limit_seconds: float | None = None) -> Plan:
+    """The exact allocator with a plain time limit, the registry's calling convention.
+
+    >>> from arena.allocators.problem import Buffer, Problem
+    >>> exact_within(Problem(buffers=(Buffer(name="a", size=16, first=0, last=0),))).peak_bytes
+    16
+    """
+    from arena.allocators.exact import ExactOptions, exact
+
+    seconds = EXACT_DEFAULT_SECONDS if time_limit_seconds is None else time_limit_seconds
+    return exact(problem, ExactOptions(time_limit_seconds=seconds))
 
 
 def run_allocator(name: str, problem: Problem, *, time_limit_seconds: float | None = None) -> Plan:
@@ -100,4 +122,13 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["ALLOCATORS", "ANYTIME", "DEFAULT_ALLOCATOR", "get_allocator", "run_allocator", *_LAZY]
+__all__ = [
+    "ALLOCATORS",
+    "ANYTIME",
+    "DEFAULT_ALLOCATOR",
+    "PLAN_DEFAULT_ALLOCATOR",
+    "exact_within",
+    "get_allocator",
+    "run_allocator",
+    *_LAZY,
+]

@@ -25,6 +25,8 @@ class PlanStatus(StrEnum):
     OPTIMAL = "optimal"
     FEASIBLE = "feasible"
     TIMEOUT = "timeout"
+    #: Proven: no packing fits the problem's capacity (the plan is the best found above it).
+    INFEASIBLE = "infeasible"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

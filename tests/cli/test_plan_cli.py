@@ -33,7 +33,10 @@ def test_json_document() -> None:
     assert code == 0
     doc = json.loads(out)
     assert {"path", "sha256", "subgraphs", "operators", "tensors"} <= set(doc["model"])
-    assert doc["allocator"] == "tflm" and doc["kernels"] == "reference"
+    # The default plan is the exact allocator's, with TFLM's own head always beside it.
+    assert doc["allocator"] == "exact" and doc["kernels"] == "reference"
+    assert doc["arena"]["tflm_head_bytes"] >= doc["arena"]["head_bytes"] >= doc["arena"]["lower_bound_bytes"]
+    assert doc["arena"]["optimal"] is (doc["arena"]["status"] == "optimal")
     assert {"head_bytes", "lower_bound_bytes"} <= set(doc["arena"])
     assert doc["valid"] is True
     row_keys = {
