@@ -47,6 +47,23 @@ def _choices_help(registry: dict[str, Any], describe: Any) -> str:
     return "; ".join(f"{name}: {describe(entry)}" for name, entry in registry.items())
 
 
+#: Options several commands share, defined once so their names and help stay identical.
+_TARGET_OPTION = click.option(
+    "--target", "target_name", required=True, metavar="NAME", help="Target from `arena targets`."
+)
+_KERNELS_OPTION = click.option(
+    "--kernels", type=click.Choice(list(KERNEL_FAMILIES)), help="Kernel library (default: the target's)."
+)
+_SRAM_OPTION = click.option("--sram", metavar="SIZE", help="Override the target's SRAM (KB = KiB = 1024 bytes).")
+_FLASH_OPTION = click.option("--flash", metavar="SIZE", help="Override the target's flash.")
+_CLOCK_OPTION = click.option(
+    "--clock-mhz", type=click.FloatRange(min=0, min_open=True), help="Override the target's clock."
+)
+_JSON_OPTION = click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON document instead of text (for scripts and CI)."
+)
+
+
 @click.group(cls=_ArenaGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="arena")
 @click.option("-v", "--verbose", count=True, help="More diagnostics on stderr (-vv for debug).")
@@ -88,14 +105,14 @@ def cli(verbose: int) -> None:
     metavar="NAME",
     help="Size the whole arena (head + tail) for this target from `arena targets`, e.g. nucleo-l4r5zi.",
 )
-@click.option("--sram", metavar="SIZE", help="Override the target's SRAM (KB = KiB = 1024 bytes).")
-@click.option("--flash", metavar="SIZE", help="Override the target's flash.")
-@click.option("--clock-mhz", type=click.FloatRange(min=0, min_open=True), help="Override the target's clock.")
+@_SRAM_OPTION
+@_FLASH_OPTION
+@_CLOCK_OPTION
 @click.option("--buffers", is_flag=True, help="Also print one row per planned buffer (lifetime, size, offset).")
 @click.option(
     "--map", "memory_map", is_flag=True, help="Also draw the plan: one row per op step, arena offsets across."
 )
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of text (for scripts and CI).")
+@_JSON_OPTION
 @click.option(
     "--allow-unsupported",
     is_flag=True,
@@ -161,7 +178,7 @@ def plan_command(
 
 @cli.command("check")
 @click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--target", "target_name", required=True, metavar="NAME", help="Target from `arena targets`.")
+@_TARGET_OPTION
 @click.option(
     "--budget",
     "budgets",
@@ -177,10 +194,10 @@ def plan_command(
     show_default=True,
     help="Plan to size: tflm is what the device does unless you embed another plan (arena export).",
 )
-@click.option("--kernels", type=click.Choice(list(KERNEL_FAMILIES)), help="Kernel library (default: the target's).")
-@click.option("--sram", metavar="SIZE", help="Override the target's SRAM.")
-@click.option("--flash", metavar="SIZE", help="Override the target's flash.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of text.")
+@_KERNELS_OPTION
+@_SRAM_OPTION
+@_FLASH_OPTION
+@_JSON_OPTION
 @click.pass_context
 def check_command(
     ctx: click.Context,
@@ -222,7 +239,7 @@ def check_command(
 
 @cli.command("export")
 @click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--target", "target_name", required=True, metavar="NAME", help="Target from `arena targets`.")
+@_TARGET_OPTION
 @click.option(
     "--allocator",
     type=click.Choice(list(ALLOCATORS)),
@@ -230,7 +247,7 @@ def check_command(
     show_default=True,
     help="Plan to export; any but tflm is embedded in the model (write it with --model-out/--model-array).",
 )
-@click.option("--kernels", type=click.Choice(list(KERNEL_FAMILIES)), help="Kernel library (default: the target's).")
+@_KERNELS_OPTION
 @click.option("--header", type=click.Path(dir_okay=False, path_type=Path), help="Write the C header here.")
 @click.option(
     "--source",
@@ -247,7 +264,7 @@ def check_command(
 )
 @click.option("--name", "prefix", metavar="PREFIX", help="C name prefix (default: from the model file name).")
 @click.option("--budget", metavar="SIZE", help="Arena budget: the header static-asserts it; exit 1 if exceeded.")
-@click.option("--sram", metavar="SIZE", help="Override the target's SRAM.")
+@_SRAM_OPTION
 @click.pass_context
 def export_command(
     ctx: click.Context,
@@ -306,7 +323,7 @@ def export_command(
 
 @cli.command("validate")
 @click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--target", "target_name", required=True, metavar="NAME", help="Target from `arena targets`.")
+@_TARGET_OPTION
 @click.option("--budget", metavar="SIZE", help="Arena budget (KB = KiB = 1024 bytes).")
 @click.option(
     "--reserve",
@@ -332,11 +349,11 @@ def export_command(
     show_default=True,
     help="Plan whose arena is checked (tflm = the device default).",
 )
-@click.option("--kernels", type=click.Choice(list(KERNEL_FAMILIES)), help="Kernel library (default: the target's).")
-@click.option("--sram", metavar="SIZE", help="Override the target's SRAM.")
-@click.option("--flash", metavar="SIZE", help="Override the target's flash.")
-@click.option("--clock-mhz", type=click.FloatRange(min=0, min_open=True), help="Override the target's clock.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of text (for CI).")
+@_KERNELS_OPTION
+@_SRAM_OPTION
+@_FLASH_OPTION
+@_CLOCK_OPTION
+@_JSON_OPTION
 @click.pass_context
 def validate_command(
     ctx: click.Context,
@@ -400,7 +417,7 @@ def validate_command(
 )
 @click.option("--csv", "csv_out", type=click.Path(dir_okay=False, path_type=Path), help="Write the rows as CSV.")
 @click.option("--jobs", type=click.IntRange(min=1), help="Worker processes (default: one per core).")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of text.")
+@_JSON_OPTION
 def sweep_command(
     models: tuple[Path, ...],
     targets: tuple[str, ...],
@@ -474,7 +491,7 @@ def sweep_command(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the solution CSV (input columns plus offset) here, atomically.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of text.")
+@_JSON_OPTION
 @click.pass_context
 def pack_command(
     ctx: click.Context,
@@ -521,16 +538,16 @@ def targets_command(as_json: bool) -> None:
 
 @cli.command("cost")
 @click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--target", "target_name", required=True, metavar="NAME", help="Target from `arena targets`.")
-@click.option("--kernels", type=click.Choice(list(KERNEL_FAMILIES)), help="Kernel library (default: the target's).")
-@click.option("--clock-mhz", type=click.FloatRange(min=0, min_open=True), help="Override the target's clock.")
+@_TARGET_OPTION
+@_KERNELS_OPTION
+@_CLOCK_OPTION
 @click.option(
     "--rate",
     type=click.FloatRange(min=0),
     metavar="HZ",
     help="Inferences per second, for the average power of a duty cycle (exit 1 if unreachable).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of text.")
+@_JSON_OPTION
 @click.pass_context
 def cost_command(
     ctx: click.Context,
@@ -594,7 +611,7 @@ def cost_command(
     type=click.Path(dir_okay=False, path_type=Path),
     help="With --execute: write inputs and every run's outputs to this .npz.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of text.")
+@_JSON_OPTION
 @click.pass_context
 def simulate_command(
     ctx: click.Context,
