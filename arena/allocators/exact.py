@@ -199,29 +199,26 @@ def _lower_bound(problem: Problem, free: _Int64s, step: int) -> int:
     At a step where free buffers of ``load`` bytes live, the peak P must leave ``load`` bytes
     of [0, P) uncovered by the fixed buffers live there. The largest such P is reached at a step
     where some buffer starts. Fixed buffers may overlap each other, so their sizes are not
-    simply added.
+    simply added (``problem.lower_bound_bytes()`` adds them).
     """
     bound = max((b.fixed_offset + b.size for b in problem.buffers if b.fixed_offset is not None),
                 default=0)  # a fixed buffer counts even when empty: the peak is its highest end
     fixed = [b for b in problem.buffers if b.fixed_offset is not None and b.size > 0]
-    if free.size:
-        sizes, firsts, lasts = (column[free] for column in (problem.sizes, problem.firsts, problem.lasts))
-        starts = np.unique(np.concatenate([firsts, [b.first for b in fixed]]).astype(np.int64))
-        by_first, by_last = np.argsort(firsts), np.argsort(lasts)
-        started = np.concatenate([[0], np.cumsum(sizes[by_first])])
-        ended = np.concatenate([[0], np.cumsum(sizes[by_last])])
-        loads = (started[np.searchsorted(firsts[by_first], starts, side="right")]
-                 - ended[np.searchsorted(lasts[by_last], starts, side="left")])
-        for moment, load in zip(starts.tolist(), loads.tolist(), strict=True):
-            covered = sorted((b.fixed_offset, b.fixed_offset + b.size) for b in fixed
-                             if b.first <= moment <= b.last and b.fixed_offset is not None)
-            height = space = 0
-            for lo, hi in covered:
-                if lo > height and space + lo - height >= load:
-                    break
-                space += max(lo - height, 0)
-                height = max(height, hi)
-            bound = max(bound, height + load - space)
+    start, loads = Problem(buffers=tuple(problem.buffers[i] for i in free.tolist())).load_per_step()
+    if not loads.size:
+        return -(-bound // step) * step
+    moments = {b.first for b in problem.buffers} if fixed else {start + int(np.argmax(loads))}
+    for moment in sorted(m for m in moments if 0 <= m - start < loads.size):
+        load = int(loads[moment - start])
+        covered = sorted((b.fixed_offset, b.fixed_offset + b.size) for b in fixed
+                         if b.first <= moment <= b.last and b.fixed_offset is not None)
+        height = space = 0  # walk up the covered ranges until ``load`` free bytes are passed
+        for lo, hi in covered:
+            if lo > height and space + lo - height >= load:
+                break
+            space += max(lo - height, 0)
+            height = max(height, hi)
+        bound = max(bound, height + load - space)
     return -(-bound // step) * step
 
 
@@ -480,11 +477,11 @@ def exact(problem: Problem, options: ExactOptions = ExactOptions()) -> Plan:
         The best packing found, with ``lower_bound_bytes`` the best bound proven (the
         max-load bound net of fixed buffers, or higher where the search proved it). Status:
         ``optimal`` when the peak equals that bound; ``feasible`` when a capacity was given
-        and the peak fits it but is not proven minimal; ``timeout`` when time ran out first;
-        and when the search proves that nothing fits the capacity, ``stats["infeasible"]`` is
-        1 and the plan is the best found above it. ``stats`` also holds ``nodes``,
-        ``backtracks``, ``searches``, ``seconds``, ``bound_bytes`` and, once a packing fits
-        the capacity, ``fit_seconds``.
+        and the peak fits it but is not proven minimal; ``infeasible`` when the search proved
+        that nothing fits the capacity (the plan is then the best found above it, and
+        ``stats["infeasible"]`` is 1); ``timeout`` when time ran out first. ``stats`` also
+        holds ``nodes``, ``backtracks``, ``searches``, ``seconds``, ``bound_bytes`` and, once
+        a packing fits the capacity, ``fit_seconds``.
 
     Notes
     -----

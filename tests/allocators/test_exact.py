@@ -19,7 +19,6 @@ from conftest import model_id, shared_model_paths
 
 RULES = ("canonical_order", "dominance", "section_bounds", "unplaced_floor", "monotonic_floor",
          "hatless_pruning", "decomposition")
-INFEASIBLE = PlanStatus.INFEASIBLE
 
 
 def brute_force_peak(problem: Problem) -> int:
@@ -27,13 +26,13 @@ def brute_force_peak(problem: Problem) -> int:
 
     Lowest fit puts each buffer at the lowest aligned offset where it shares no byte with a
     placed buffer it meets in time (fixed buffers are placed first, where they are fixed; empty
-    buffers share no byte with anything). The
-    lowest such offset is 0 or the end of a placed buffer rounded up to the alignment, so only
-    those are tried. Why every order is enough: take a best packing and list its free buffers by
-    offset. Lowest fit in that order puts each buffer at or below its offset there: by
-    induction every buffer placed before it ends no higher than in the best packing, and those
-    that meet it end at or below its offset there, so that offset is still free. The result's
-    peak is therefore no higher than the best packing's.
+    buffers share no byte with anything). The lowest such offset is 0 or the end of a placed
+    buffer rounded up to the alignment, so only those are tried. Why every order is enough:
+    take a best packing and list its free buffers by offset. Lowest fit in that order puts each
+    buffer at or below its offset there: by induction every buffer placed before it ends no
+    higher than in the best packing, and those that meet it end at or below its offset there,
+    so that offset is still free. The result's peak is therefore no higher than the best
+    packing's.
     """
     fixed = [b for b in problem.buffers if b.fixed_offset is not None]
     free = [b for b in problem.buffers if b.fixed_offset is None]
@@ -130,7 +129,7 @@ def test_capacity_below_the_optimum_is_reported_infeasible() -> None:
                                Buffer(name="b", size=16, first=1, last=2)), capacity=24)
     plan = exact(problem)
     assert plan.stats["infeasible"] == 1
-    assert plan.status is INFEASIBLE
+    assert plan.status is PlanStatus.INFEASIBLE
     assert plan.lower_bound_bytes > 24
     assert is_valid(problem, plan, over_capacity=True)
 
@@ -186,7 +185,7 @@ def test_capacity_is_met_exactly_when_the_optimum_fits(problem: Problem, slack: 
         if minimize:
             assert plan.peak_bytes == optimum
     else:
-        assert plan.status is INFEASIBLE
+        assert plan.status is PlanStatus.INFEASIBLE
         assert plan.stats["infeasible"] == 1
         assert capacity < plan.lower_bound_bytes <= optimum
 

@@ -82,5 +82,6 @@ def test_every_registered_allocator_gives_valid_plans(problem: Problem) -> None:
         plan = get_allocator(name)(problem)
         report = validate_plan(problem, plan)
         assert report.ok, (name, report.violations)
-        assert plan.peak_bytes >= plan.lower_bound_bytes == problem.lower_bound_bytes()
+        # An allocator may prove a bound above max-load (exact does, by exhausting a search).
+        assert plan.peak_bytes >= plan.lower_bound_bytes >= problem.lower_bound_bytes()
         assert (plan.status is PlanStatus.OPTIMAL) == (plan.peak_bytes == plan.lower_bound_bytes)
