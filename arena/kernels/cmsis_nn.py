@@ -56,6 +56,8 @@ from arena.kernels.cmsis_nn_buffers import (
     transpose_conv_s8_buffers,
 )
 from arena.kernels.library import KernelLibrary, ScratchRequest
+from arena.kernels.operands import op_input as _input
+from arena.kernels.operands import op_output as _output
 from arena.kernels.reference import (
     ETHOS_U_CUSTOM,
     SUPPORTED_BUILTINS,
@@ -68,19 +70,6 @@ from arena.model.records import TENSOR_TYPES, Model, Operator, Subgraph, Tensor
 # ------------------------------------------------------------ TFLM shapes and options
 
 
-def _input(subgraph: Subgraph, op: Operator, slot: int) -> Tensor | None:
-    """``AllocateTempInputTensor``: None for a missing slot or an omitted (-1) input."""
-    if slot >= len(op.inputs) or not 0 <= op.inputs[slot] < len(subgraph.tensors):
-        return None
-    return subgraph.tensors[op.inputs[slot]]
-
-
-def _output(subgraph: Subgraph, op: Operator, slot: int = 0) -> Tensor | None:
-    if slot >= len(op.outputs) or not 0 <= op.outputs[slot] < len(subgraph.tensors):
-        return None
-    return subgraph.tensors[op.outputs[slot]]
-
-
 def _type(tensor: Tensor | None) -> str | None:
     return None if tensor is None else tensor.type_name
 
@@ -90,9 +79,7 @@ def _nhwc(tensor: Tensor | None) -> Dims | None:
     return Dims(*tensor.shape) if tensor is not None and len(tensor.shape) == 4 else None
 
 
-def _conv_shapes(
-    subgraph: Subgraph, op: Operator, data_slot: int
-) -> tuple[Dims | None, Dims | None, Dims | None]:
+def _conv_shapes(subgraph: Subgraph, op: Operator, data_slot: int) -> tuple[Dims | None, Dims | None, Dims | None]:
     """Data (input ``data_slot``), filter (input 1) and output shapes, each None unless 4-D."""
     return (
         _nhwc(_input(subgraph, op, data_slot)),
@@ -182,9 +169,7 @@ def _depthwise(build: CmsisNnBuild, subgraph: Subgraph, op: Operator) -> tuple[S
     f = Dims(1, weights.h, weights.w, out.c)
     geometry = tflm_padding(op, data, f)
     if filter_type == "int4":
-        return _request(
-            depthwise_s4_buffer(build, geometry, data, f, out), "CMSIS-NN arm_depthwise_conv_s4_opt buffer"
-        )
+        return _request(depthwise_s4_buffer(build, geometry, data, f, out), "CMSIS-NN arm_depthwise_conv_s4_opt buffer")
     if filter_type != "int8":
         return ()
     size, kernel = depthwise_s8_buffer(build, geometry, data, f, out)
@@ -225,9 +210,7 @@ def _fully_connected(build: CmsisNnBuild, subgraph: Subgraph, op: Operator) -> t
         emulated = (
             ()
             if per_channel
-            else _request(
-                out_depth * INT32_BYTES * 2, "CMSIS-NN per-channel quantization for per-tensor filter"
-            )
+            else _request(out_depth * INT32_BYTES * 2, "CMSIS-NN per-channel quantization for per-tensor filter")
         )
         fast = 2 * accum_depth * INT16_BYTES if build.isa == "dsp" and build.compiler == "armclang" else 0
         return (*emulated, *_request(fast, "CMSIS-NN arm_convolve_1x1_s8_fast buffer"))
@@ -264,9 +247,7 @@ def _svdf(build: CmsisNnBuild, subgraph: Subgraph, op: Operator) -> tuple[Scratc
         ScratchRequest(size_bytes=batch * units * INT32_BYTES, purpose="SVDF output accumulators"),
     ]
     if build.isa == "mve" and build.optimize_for == "size":
-        requests.append(
-            ScratchRequest(size_bytes=filters * INT32_BYTES, purpose="CMSIS-NN arm_svdf_s8 kernel sums")
-        )
+        requests.append(ScratchRequest(size_bytes=filters * INT32_BYTES, purpose="CMSIS-NN arm_svdf_s8 kernel sums"))
     return tuple(requests)
 
 
@@ -300,9 +281,7 @@ def _transpose_conv(build: CmsisNnBuild, subgraph: Subgraph, op: Operator) -> tu
         bias = _input(subgraph, op, 3)
         if bias is not None and bias.type_name == "int16":
             requests.append(
-                ScratchRequest(
-                    size_bytes=bias.element_count * INT64_BYTES, purpose="TRANSPOSE_CONV int64 bias"
-                )
+                ScratchRequest(size_bytes=bias.element_count * INT64_BYTES, purpose="TRANSPOSE_CONV int64 bias")
             )
         return tuple(requests)
     if kind != "int8" or data is None or weights is None or out is None:
@@ -324,9 +303,7 @@ def _batch_matmul(build: CmsisNnBuild, subgraph: Subgraph, op: Operator) -> tupl
     if lhs is None or rhs is None or lhs.type_name != "int8" or rhs.type_name != "int8" or len(rhs.shape) < 2:
         return ()
     columns = rhs.shape[-2] if op.options.get("adj_y") else rhs.shape[-1]
-    return _request(
-        columns * INT32_BYTES if build.isa == "mve" else 0, "CMSIS-NN arm_fully_connected_s8 kernel sums"
-    )
+    return _request(columns * INT32_BYTES if build.isa == "mve" else 0, "CMSIS-NN arm_fully_connected_s8 kernel sums")
 
 
 def _add_n(build: CmsisNnBuild, subgraph: Subgraph, op: Operator) -> tuple[ScratchRequest, ...]:
@@ -353,9 +330,7 @@ SCRATCH_RULES: dict[str, _Rule] = {
 }
 
 
-def cmsis_nn_scratch(
-    build: CmsisNnBuild, model: Model, subgraph: Subgraph, op: Operator
-) -> tuple[ScratchRequest, ...]:
+def cmsis_nn_scratch(build: CmsisNnBuild, model: Model, subgraph: Subgraph, op: Operator) -> tuple[ScratchRequest, ...]:
     """The scratch buffers ``op``'s Prepare requests in a CMSIS-NN build, in request order."""
     rule = SCRATCH_RULES.get(op.op_name)
     if rule is not None:
@@ -393,17 +368,11 @@ def _cmsis_refusal(subgraph: Subgraph, op: Operator) -> str | None:
         per_channel = quantization is not None and len(quantization.scale) > 1
         pair = f"{data_tensor.type_name}/{weights_tensor.type_name}"
         if per_channel and pair != "int8/int8":
-            return (
-                f"the CMSIS-NN FULLY_CONNECTED kernel has per-channel filters only for int8/int8, got {pair}"
-            )
+            return f"the CMSIS-NN FULLY_CONNECTED kernel has per-channel filters only for int8/int8, got {pair}"
     if name == "BATCH_MATMUL":
         lhs, rhs, out = _types(subgraph, op, 0)
-        if None not in (lhs, rhs, out) and (
-            lhs != rhs or lhs != out or lhs not in ("float32", "int16", "int8")
-        ):
-            return (
-                f"the CMSIS-NN BATCH_MATMUL kernel needs float32, int16 or int8 throughout, got {lhs}/{rhs}"
-            )
+        if None not in (lhs, rhs, out) and (lhs != rhs or lhs != out or lhs not in ("float32", "int16", "int8")):
+            return f"the CMSIS-NN BATCH_MATMUL kernel needs float32, int16 or int8 throughout, got {lhs}/{rhs}"
     if name == "SVDF" and _type(_input(subgraph, op, 0)) == "int8" and _input(subgraph, op, 3) is None:
         return "the CMSIS-NN SVDF kernel reads the bias scale of an int8 SVDF, so it needs a bias input"
     return None
@@ -424,9 +393,7 @@ def cmsis_nn_unsupported_reason(model: Model, subgraph: Subgraph, op: Operator) 
     return _cmsis_refusal(subgraph, op) or reference_unsupported_reason(model, subgraph, op)
 
 
-def cmsis_nn_library(
-    isa: Isa, *, compiler: Compiler = "gcc", optimize_for: OptimizeFor = "speed"
-) -> KernelLibrary:
+def cmsis_nn_library(isa: Isa, *, compiler: Compiler = "gcc", optimize_for: OptimizeFor = "speed") -> KernelLibrary:
     """A kernel library for TFLM + CMSIS-NN compiled for ``isa`` (``mve``, ``dsp`` or ``none``).
 
     Raises

@@ -65,9 +65,7 @@ class CmsisNnBuild:
         if self.compiler not in ONE_INPUT_CHANNEL_THRESHOLD:
             raise ArenaError(f"unknown compiler {self.compiler!r}; choose one of: gcc, armclang")
         if self.optimize_for not in ("speed", "size"):
-            raise ArenaError(
-                f"unknown OPTIMIZE_KERNELS_FOR {self.optimize_for!r}; choose one of: speed, size"
-            )
+            raise ArenaError(f"unknown OPTIMIZE_KERNELS_FOR {self.optimize_for!r}; choose one of: speed, size")
 
     @property
     def library_name(self) -> str:

@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from arena.kernels.library import KernelLibrary
+from arena.kernels.operands import op_input as _input
+from arena.kernels.operands import op_output as _output
 from arena.kernels.reference_scratch import SCRATCH_RULES, reference_scratch
-from arena.model.records import Model, Operator, Subgraph, Tensor
+from arena.model.records import Model, Operator, Subgraph
 
 #: Builtin ops registered by the package's op resolver (python/tflite_micro/python_ops_resolver.cc).
 SUPPORTED_BUILTINS = frozenset(
@@ -153,25 +155,11 @@ ETHOS_U_CUSTOM = "ethos-u"
 _HYBRID = "TFLM: 'Hybrid models are not supported on TFLite Micro.'"
 
 
-def _input(subgraph: Subgraph, op: Operator, slot: int) -> Tensor | None:
-    if slot >= len(op.inputs) or not 0 <= op.inputs[slot] < len(subgraph.tensors):
-        return None
-    return subgraph.tensors[op.inputs[slot]]
-
-
-def _output(subgraph: Subgraph, op: Operator, slot: int) -> Tensor | None:
-    if slot >= len(op.outputs) or not 0 <= op.outputs[slot] < len(subgraph.tensors):
-        return None
-    return subgraph.tensors[op.outputs[slot]]
-
-
 def _fill(subgraph: Subgraph, op: Operator) -> str | None:
     """kernels/fill.cc ``FillPrepare``: the dims input must be a constant tensor."""
     dims = _input(subgraph, op, 0)
     if dims is not None and not dims.has_data:
-        return (
-            f"FILL needs a constant dims input, but tensor {dims.index} '{dims.name}' is computed at run time"
-        )
+        return f"FILL needs a constant dims input, but tensor {dims.index} '{dims.name}' is computed at run time"
     return None
 
 
@@ -227,11 +215,7 @@ def _fully_connected(subgraph: Subgraph, op: Operator) -> str | None:
     data, weights = _input(subgraph, op, 0), _input(subgraph, op, 1)
     if refused or data is None or weights is None or data.type_name == "float32":
         return refused
-    if (
-        weights.type_name == "int4"
-        and weights.quantization is not None
-        and len(weights.quantization.scale) > 1
-    ):
+    if weights.type_name == "int4" and weights.quantization is not None and len(weights.quantization.scale) > 1:
         return "FULLY_CONNECTED has no per-channel kernel for an int4 filter (use per-tensor quantization)"
     return None
 
@@ -239,9 +223,7 @@ def _fully_connected(subgraph: Subgraph, op: Operator) -> str | None:
 def _transpose_conv(subgraph: Subgraph, op: Operator) -> str | None:
     """kernels/transpose_conv.cc ``TransposeConvPrepare``: input (slot 2) and filter of one type,
     or int16 input with int8 filter."""
-    return _filter_types(
-        subgraph, op, 2, lambda i, f: i == f or (i, f) == ("int16", "int8"), same_output=False
-    )
+    return _filter_types(subgraph, op, 2, lambda i, f: i == f or (i, f) == ("int16", "int8"), same_output=False)
 
 
 def _add_n(subgraph: Subgraph, op: Operator) -> str | None:

@@ -22,6 +22,8 @@ import math
 from collections.abc import Callable, Mapping
 
 from arena.kernels.library import ScratchRequest
+from arena.kernels.operands import op_input as _input
+from arena.kernels.operands import op_output as _output
 from arena.model.custom_options import custom_option_scalars
 from arena.model.records import TENSOR_TYPES, Model, Operator, Subgraph, Tensor
 
@@ -32,19 +34,6 @@ FLOAT32_BYTES = 4
 POINTER_BYTES = 8
 #: kernels/detection_postprocess.cc ``kNumCoordBox``: floats per decoded box.
 BOX_COORDINATES = 4
-
-
-def _input(subgraph: Subgraph, op: Operator, slot: int) -> Tensor | None:
-    """The tensor at input ``slot``, None when absent or omitted (-1), as ``AllocateTempInputTensor``."""
-    if slot >= len(op.inputs) or not 0 <= op.inputs[slot] < len(subgraph.tensors):
-        return None
-    return subgraph.tensors[op.inputs[slot]]
-
-
-def _output(subgraph: Subgraph, op: Operator, slot: int) -> Tensor | None:
-    if slot >= len(op.outputs) or not 0 <= op.outputs[slot] < len(subgraph.tensors):
-        return None
-    return subgraph.tensors[op.outputs[slot]]
 
 
 def _dim(tensor: Tensor | None, axis: int) -> int:
