@@ -428,3 +428,91 @@ def summarise(errors: Iterable[float | None]) -> dict[str, Any]:
         "worst_ratio": max(ratio(e) for e in values),
         "band": math.exp(logs[index]),
     }
+
+
+# ------------------------------------------------------------------------ the shipped calibration
+
+#: Layout version of ``calibration.json``.
+CALIBRATION_SCHEMA_VERSION = 1
+#: A LOBO band needs this many predicted rows of the stack; fewer fall back to the pooled band.
+MIN_BAND_ROWS = 4
+
+
+def _stack_entry(stack: str, members: Sequence[MeasuredRow], shape: Sequence[float], lobo: dict[str, Any]) -> dict[str, Any]:
+    versions = sorted({f"{r.stack_text} (MLPerf Tiny {r.round_name}, {r.submitter})" for r in members})
+    return {
+        "versions": versions,
+        "boards": sorted({r.board for r in members}),
+        "cores": sorted({r.core for r in members}),
+        "rows": len(members),
+        "shape": {"mac_conv": shape[0], "mac_vector_matrix": shape[1], "conv_output": shape[2]},
+        "lobo": lobo,
+        "supported": lobo["rows"] > 0,
+    }
+
+
+def _power_entry(power: BoardPower) -> dict[str, Any]:
+    return {
+        "power_mw": power.power_mw,
+        "low_mw": power.low_mw,
+        "high_mw": power.high_mw,
+        "rows": power.rows,
+        "supply": power.supply,
+        "sources": list(power.sources),
+    }
+
+
+def calibration_document(rows: Sequence[MeasuredRow], work: Mapping[str, Features], source: str) -> dict[str, Any]:
+    """What ``arena/cost/calibration.json`` holds: the whole-data fit, powers and LOBO bands.
+
+    ``source`` names the measurement file. Deterministic for the same rows, so a test can refit
+    live and compare.
+    """
+    used = [row for row in rows if row.used]
+    whole = fit(used, work)
+    lobo = leave_one_board_out(used, work)
+    systems, boards, cores = power_tables(used)
+    pooled = summarise(p.latency_error for p in lobo)
+    stacks = {}
+    for stack in sorted(whole.shapes):
+        members = [r for r in used if r.stack == stack]
+        summary = summarise(p.latency_error for p in lobo if p.row.stack == stack)
+        stacks[stack] = _stack_entry(stack, members, whole.shapes[stack], summary)
+    board_entries: dict[str, Any] = {}
+    for board in sorted({r.board for r in used}):
+        members = [r for r in used if r.board == board]
+        board_entries[board] = {
+            "core": members[0].core,
+            "systems": sorted({r.system for r in members}),
+            "factor": whole.board_factors[board],
+            "stack_factors": {s: v for (s, b), v in sorted(whole.system_factors.items()) if b == board},
+            "power": _power_entry(boards[board]) if board in boards else None,
+            "stack_power": {s: _power_entry(p) for (s, b), p in sorted(systems.items()) if b == board},
+        }
+    return {
+        "schema_version": CALIBRATION_SCHEMA_VERSION,
+        "source": source,
+        "rows": {"total": len(rows), "used": len(used)},
+        "reference_core": REFERENCE_CORE,
+        "estimate_model": "/".join(ESTIMATE_MODEL),
+        "band_quantile": BAND_QUANTILE,
+        "pooled_lobo": pooled,
+        "cores": {
+            core: {
+                "factor": whole.core_factors[core] if core in whole.core_factors else CORE_PRIORS[core].factor,
+                "status": "fitted" if core in whole.core_factors else "prior",
+                "prior": {
+                    "factor": CORE_PRIORS[core].factor,
+                    "spread": CORE_PRIORS[core].spread,
+                    "source": CORE_PRIORS[core].source,
+                }
+                if core in CORE_PRIORS
+                else None,
+                "rows": sum(1 for r in used if r.core == core),
+            }
+            for core in sorted({*whole.core_factors, *CORE_PRIORS})
+        },
+        "stacks": stacks,
+        "boards": board_entries,
+        "core_power": {core: _power_entry(p) for core, p in sorted(cores.items())},
+    }

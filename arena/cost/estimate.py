@@ -63,6 +63,35 @@ class CostEstimate:
     rate_hz: float | None
     average_power_mw: float | None
     warnings: tuple[str, ...]
+    #: The software stack the cycle model describes (``arena.cost.stackmodel``), its readable name
+    #: and the measured versions behind it; None for a cycle model from ``coefficients.toml``.
+    stack: str | None = None
+    stack_name: str | None = None
+    stack_versions: tuple[str, ...] = ()
+    #: Uncertainty band as a ratio (latency within [latency / band, latency x band]) and its basis.
+    band: float | None = None
+    band_source: str | None = None
+    #: Range of the active power figure and where it comes from.
+    power_low_mw: float | None = None
+    power_high_mw: float | None = None
+    power_source: str | None = None
+
+    @property
+    def latency_band_ms(self) -> tuple[float, float] | None:
+        """(low, high) latency from the band, when the estimate has one."""
+        if self.band is None:
+            return None
+        return self.latency_ms / self.band, self.latency_ms * self.band
+
+    @property
+    def energy_band_uj(self) -> tuple[float, float] | None:
+        """(low, high) energy: the latency band times the low and high power figures."""
+        band = self.latency_band_ms
+        if band is None or self.energy_uj is None:
+            return None
+        low_mw = self.power_low_mw if self.power_low_mw is not None else self.active_power_mw or 0.0
+        high_mw = self.power_high_mw if self.power_high_mw is not None else self.active_power_mw or 0.0
+        return band[0] * low_mw, band[1] * high_mw
 
     @property
     def macs(self) -> int:
