@@ -662,3 +662,6 @@ def simulate_command(
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="arena")
+
+
+cli.add_command(__import__("arena.cli_cost", fromlist=["cost_command"]).cost_command)

@@ -8,41 +8,34 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from arena.cost.cycles import cycle_models
-from arena.cost.estimate import CostEstimate, estimate_cost
-from arena.errors import ArenaError
+from arena.cost.estimate import CostEstimate
+from arena.cost.ontarget import estimate_for_target, has_stack_model
 from arena.model.reader import read_model
 from arena.model.records import Model
 from arena.targets import Target, choose_target
 
 
 def has_cost_model(target: Target, kernels: str | None = None) -> bool:
-    """True when the cost model has coefficients for the target's core and kernel family."""
-    family = kernels or target.default_kernels
-    return target.clock_hz is not None and any(m.core == target.core and m.kernels == family for m in cycle_models())
+    """True when the target has a clock and its core a cost model (every catalog Cortex-M core does)."""
+    return has_stack_model(target)
 
 
 def estimate_on_target(
-    model: Model, target: Target, *, kernels: str | None = None, rate_hz: float | None = None
+    model: Model,
+    target: Target,
+    *,
+    kernels: str | None = None,
+    rate_hz: float | None = None,
+    stack: str | None = None,
 ) -> CostEstimate:
-    """Estimate one inference of ``model`` on ``target`` with a kernel family (default: target's).
+    """Estimate one inference of ``model`` on ``target`` (see :mod:`arena.cost.ontarget`).
 
     Raises
     ------
     ArenaError
-        For a target without a clock, or a core and kernel family with no cycle model.
+        For a target without a clock, a core without a cost model, or an unknown stack.
     """
-    if target.clock_hz is None:
-        raise ArenaError(f"target {target.name!r} has no clock in the catalog; give --clock-mhz")
-    return estimate_cost(
-        model,
-        core=target.core,
-        kernels=kernels or target.default_kernels,
-        clock_hz=target.clock_hz,
-        active_power_mw=target.active_power_mw,
-        sleep_power_uw=target.sleep_power_uw,
-        rate_hz=rate_hz,
-    )
+    return estimate_for_target(model, target, stack=stack, kernels=kernels, rate_hz=rate_hz)
 
 
 def cost_model_on_target(
@@ -52,15 +45,16 @@ def cost_model_on_target(
     kernels: str | None = None,
     clock_mhz: float | None = None,
     rate_hz: float | None = None,
+    stack: str | None = None,
 ) -> CostEstimate:
     """``arena cost``: read the model, choose the target (with a clock override), estimate."""
     target = choose_target(target_name, clock_mhz=clock_mhz)
     loaded = model if isinstance(model, Model) else read_model(model)
-    return estimate_on_target(loaded, target, kernels=kernels, rate_hz=rate_hz)
+    return estimate_on_target(loaded, target, kernels=kernels, rate_hz=rate_hz, stack=stack)
 
 
 def cost_beside_plan(model: Model, target: Target | None, kernels: str | None = None) -> CostEstimate | None:
-    """The inference cost to show next to a plan, when the target has a calibrated cycle model."""
+    """The inference cost to show next to a plan, when the target has a cost model."""
     if target is None or not has_cost_model(target, kernels):
         return None
     return estimate_on_target(model, target, kernels=kernels)

@@ -191,7 +191,9 @@ class Fit:
         return self.system_factors.get((stack, board), self.board_factors.get(board, 1.0))
 
 
-def _nnls_relative(columns: Sequence[Sequence[float]], offsets: Sequence[float], measured: Sequence[float]) -> list[float]:
+def _nnls_relative(
+    columns: Sequence[Sequence[float]], offsets: Sequence[float], measured: Sequence[float]
+) -> list[float]:
     """min sum((sum_j x_j col_j + offset - y) / y)^2 over x >= 0, by solving every support set."""
     import numpy as np
 
@@ -438,7 +440,9 @@ CALIBRATION_SCHEMA_VERSION = 1
 MIN_BAND_ROWS = 4
 
 
-def _stack_entry(stack: str, members: Sequence[MeasuredRow], shape: Sequence[float], lobo: dict[str, Any]) -> dict[str, Any]:
+def _stack_entry(
+    stack: str, members: Sequence[MeasuredRow], shape: Sequence[float], lobo: dict[str, Any]
+) -> dict[str, Any]:
     versions = sorted({f"{r.stack_text} (MLPerf Tiny {r.round_name}, {r.submitter})" for r in members})
     return {
         "versions": versions,

@@ -177,12 +177,12 @@ def stack_model(stack: str, core: str, *, board: str | None = None, dsp: bool = 
         if kind in ELEMENT_C_KINDS:
             per_element[kind] = Coefficient(value=scale * float(shape["conv_output"]), source=source_key)
         else:
-            per_element[kind] = Coefficient(
-                value=scale * estimate.cycles_per_element[kind].value, source="estimate"
-            )
+            per_element[kind] = Coefficient(value=scale * estimate.cycles_per_element[kind].value, source="estimate")
     calibrated = entry["supported"] and core_entry["status"] == "fitted" and not derived_reference
     if core_entry["status"] == "prior":
-        warnings.append(f"{core} has no measured row: its core factor {core_factor:g} is {core_entry['prior']['source']}")
+        warnings.append(
+            f"{core} has no measured row: its core factor {core_factor:g} is {core_entry['prior']['source']}"
+        )
     elif core not in entry["cores"]:
         warnings.append(
             f"{display_name(base_stack)} was never measured on a {core}: its shape is carried over by the"
@@ -196,7 +196,11 @@ def stack_model(stack: str, core: str, *, board: str | None = None, dsp: bool = 
     if derived_reference:
         warnings.append(
             "TFLM reference kernels were never measured: TFLM + CMSIS-NN"
-            + (f" MAC costs x {REFERENCE_MAC_RATIO:g} (CMSIS-NN paper, arXiv:1801.06601)" if dsp else " costs (no DSP path)")
+            + (
+                f" MAC costs x {REFERENCE_MAC_RATIO:g} (CMSIS-NN paper, arXiv:1801.06601)"
+                if dsp
+                else " costs (no DSP path)"
+            )
         )
     band, band_source = _band(base_stack, core_entry)
     if derived_reference:
