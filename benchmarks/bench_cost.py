@@ -233,7 +233,7 @@ def main() -> int:
         digest = hashlib.sha256(args.measurements.read_bytes()).hexdigest()[:16]
         source = f"{args.measurements.name} ({len(rows)} rows, sha256 {digest}...)"
         target = ROOT / "arena" / "cost" / "calibration.json"
-        write_atomic(target, json.dumps(calibration_document(rows, work, source), indent=2) + "\n")
+        write_atomic(target, json.dumps(calibration_document(rows, work, source, predictions), indent=2) + "\n")
         print(f"wrote {target.relative_to(ROOT)}")
     return 0
 

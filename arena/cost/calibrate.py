@@ -68,6 +68,7 @@ class CorePrior:
 
 #: Core factors for cores with no (or, in a fold, no remaining) measured rows. Cortex-M4 = 1.
 CORE_PRIORS: dict[str, CorePrior] = {
+    "cortex-m4": CorePrior(factor=1.0, spread=1.0, source="the reference core: 1 by definition"),
     "cortex-m0plus": CorePrior(
         factor=5.0,
         spread=2.0,
@@ -225,7 +226,7 @@ def fit(rows: Sequence[MeasuredRow], work: Mapping[str, Features]) -> Fit:
         raise ArenaError("calibration: no usable measured rows")
     stacks = sorted({row.stack for row in used})
     cores = sorted({row.core for row in used})
-    factors = {core: (1.0 if core == REFERENCE_CORE else CORE_PRIORS[core].factor) for core in cores}
+    factors = {core: CORE_PRIORS[core].factor for core in cores}
     shapes: dict[str, tuple[float, float, float]] = {}
     by_stack = {stack: [row for row in used if row.stack == stack] for stack in stacks}
     by_core = {core: [row for row in used if row.core == core] for core in cores}
@@ -396,7 +397,8 @@ def leave_one_board_out(rows: Sequence[MeasuredRow], work: Mapping[str, Features
             assert in_sample is not None
             cycles = folded.predict(row.stack, row.core, work[row.benchmark])
             latency = None if cycles is None else cycles / row.clock_hz * 1000.0
-            default = core_power.get(row.core, core_power["*"]).power_mw
+            default_power = core_power.get(row.core, core_power.get("*"))
+            default = None if default_power is None else default_power.power_mw
             own = all_boards.get(row.board)
             result.append(
                 LoboPrediction(
@@ -404,7 +406,7 @@ def leave_one_board_out(rows: Sequence[MeasuredRow], work: Mapping[str, Features
                     in_sample_cycles=in_sample,
                     cycles=cycles,
                     core_prior=row.core not in folded.fitted_cores,
-                    energy_uj=None if latency is None else latency * default,
+                    energy_uj=None if latency is None or default is None else latency * default,
                     energy_board_power_uj=None if latency is None or own is None else latency * own.power_mw,
                 )
             )
@@ -466,15 +468,21 @@ def _power_entry(power: BoardPower) -> dict[str, Any]:
     }
 
 
-def calibration_document(rows: Sequence[MeasuredRow], work: Mapping[str, Features], source: str) -> dict[str, Any]:
+def calibration_document(
+    rows: Sequence[MeasuredRow],
+    work: Mapping[str, Features],
+    source: str,
+    lobo: Sequence[LoboPrediction] | None = None,
+) -> dict[str, Any]:
     """What ``arena/cost/calibration.json`` holds: the whole-data fit, powers and LOBO bands.
 
-    ``source`` names the measurement file. Deterministic for the same rows, so a test can refit
-    live and compare.
+    ``source`` names the measurement file; ``lobo`` reuses predictions already made for the same
+    rows. Deterministic for the same rows, so a test can refit live and compare.
     """
     used = [row for row in rows if row.used]
     whole = fit(used, work)
-    lobo = leave_one_board_out(used, work)
+    if lobo is None:
+        lobo = leave_one_board_out(used, work)
     systems, boards, cores = power_tables(used)
     pooled = summarise(p.latency_error for p in lobo)
     stacks = {}
