@@ -51,8 +51,10 @@ ELEMENT_C_KINDS = (OpKind.CONV, OpKind.DEPTHWISE)
 #: Where the estimated per-element costs of the other kinds come from (their values are the
 #: same in both shipped cmsis-nn models; see coefficients.toml).
 ESTIMATE_MODEL = ("cortex-m33", "cmsis-nn")
-#: Alternations of the two fitting steps (the parameters settle to 1e-9 well before).
-FIT_ROUNDS = 200
+#: At most this many alternations of the two fitting steps; they stop when no core factor moves
+#: by more than FIT_TOLERANCE (relative) in one round.
+FIT_ROUNDS = 5000
+FIT_TOLERANCE = 1e-12
 #: Quantile of |log(measured / predicted)| over leave-one-board-out rows that sets the band.
 BAND_QUANTILE = 0.9
 
@@ -233,6 +235,7 @@ def fit(rows: Sequence[MeasuredRow], work: Mapping[str, Features]) -> Fit:
     # The reference core anchors the scale when present; otherwise the first core fitted does.
     anchor = REFERENCE_CORE if REFERENCE_CORE in cores else cores[0]
     for _ in range(FIT_ROUNDS):
+        previous = dict(factors)
         for stack, members in by_stack.items():
             columns = [
                 [factors[r.core] * work[r.benchmark].mac_a for r in members],
@@ -247,6 +250,8 @@ def fit(rows: Sequence[MeasuredRow], work: Mapping[str, Features]) -> Fit:
                 continue
             logs = [math.log(r.cycles / max(work[r.benchmark].cycles(shapes[r.stack]), 1e-9)) for r in members]
             factors[core] = math.exp(statistics.fmean(logs))
+        if all(abs(factors[core] / previous[core] - 1.0) < FIT_TOLERANCE for core in cores):
+            break
     fitted = Fit(
         shapes=shapes,
         core_factors=factors,

@@ -203,11 +203,13 @@ def test_lobo_on_exact_data_errs_only_by_the_priors(work: dict[str, Features]) -
         core = prediction.row.core
         assert prediction.core_prior and prediction.latency_error is not None
         if core == "cortex-m4":
+            # Only approximately: the estimated ``fixed`` cycles are not scaled with the shapes,
+            # and they are under 1% of every row, so the error is true / prior within 1e-3.
             expected = TRUE_FACTORS["cortex-m33"] / CORE_PRIORS["cortex-m33"].factor - 1.0
+            assert prediction.latency_error == pytest.approx(expected, abs=1e-3)
         else:
             expected = CORE_PRIORS[core].factor / TRUE_FACTORS[core] - 1.0
-        # The alternating fit converges linearly; FIT_ROUNDS leave it within 1e-4 here.
-        assert prediction.latency_error == pytest.approx(expected, rel=1e-4, abs=1e-9)
+            assert prediction.latency_error == pytest.approx(expected, rel=1e-6, abs=1e-9)
 
 
 def test_fit_on_the_measurements_orders_the_cores(rows: tuple[MeasuredRow, ...], work: dict[str, Features]) -> None:
