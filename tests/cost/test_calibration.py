@@ -267,7 +267,9 @@ def test_lobo_is_worse_than_in_sample_and_within_the_stated_tolerance(lobo: tupl
     assert tflm["rows"] == 8 and tflm["median_abs"] <= 0.50
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="issue 14 target not met: TFLM v2.3.1 (M4) vs 2021 TFLM (M33) confound")
+@pytest.mark.xfail(
+    strict=True, raises=AssertionError, reason="issue 14 target not met: TFLM v2.3.1 (M4) vs 2021 TFLM (M33) confound"
+)
 def test_issue_target_tflm_lobo_latency_median_25_percent(lobo: tuple[LoboPrediction, ...]) -> None:
     tflm = summarise(p.latency_error for p in lobo if p.row.stack == TFLM)
     assert tflm["median_abs"] <= 0.25
@@ -292,7 +294,9 @@ def test_energy_uses_the_held_out_boards_power_only_when_asked(
         if p.latency_ms is None or p.row.energy_uj is None:
             continue
         # Board-power energy = LOBO latency x the board's mean of energy / latency over its rows.
-        own = statistics.fmean(r.energy_uj / r.latency_ms for r in rows if r.used and r.board == p.row.board and r.energy_uj)
+        own = statistics.fmean(
+            r.energy_uj / r.latency_ms for r in rows if r.used and r.board == p.row.board and r.energy_uj
+        )
         assert p.energy_board_power_uj == pytest.approx(p.latency_ms * own)
         assert boards[p.row.board].power_mw == pytest.approx(own)
         # Strict energy never uses this board's power: it is the same for any held-out power.
@@ -326,7 +330,9 @@ def test_shipped_calibration_is_what_the_fit_gives(
     _close(shipped, live)
 
 
-def test_benchmark_models_are_the_published_mac_counts(rows: tuple[MeasuredRow, ...], work: dict[str, Features]) -> None:
+def test_benchmark_models_are_the_published_mac_counts(
+    rows: tuple[MeasuredRow, ...], work: dict[str, Features]
+) -> None:
     published = {row.benchmark: row.published_macs for row in rows}
     assert set(published) == set(BENCHMARK_MODELS)
     for benchmark, features in work.items():
