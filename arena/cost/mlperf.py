@@ -10,8 +10,9 @@ Cortex-M boards, with many inference engines. This module reads it and names, fo
 * the **stack**: inference engine and version (``tflm-cmsis-nn``, ``x-cube-ai-9.0``, ...). The
   version matters: X-CUBE-AI 9.0 runs vww 2.9x faster than 7.1 on the same board.
 * whether the row is **used** for calibration, and if not why: rows with an accelerator (the
-  xG24's MVP), float models, and one-row tuning variants (``_max_performance``, ``_min_ram``) of
-  a stack that is otherwise measured in its default set-up.
+  xG24's MVP), float models, one-row tuning variants (``_max_performance``, ``_min_ram``) of
+  a stack that is otherwise measured in its default set-up, and ST's unreleased "STEDGE-AI
+  Internal version" (three rows, no ad).
 
 The file's figures are taken as published; ``cycles`` = latency x clock.
 """
@@ -158,6 +159,8 @@ def _excluded(system: str, stack: str, core_text: str) -> str | None:
     lower = system.lower()
     if stack == "tflm-gecko-mvp" or "accel" in core_text.lower():
         return "runs on the MVP accelerator, not the Cortex-M core"
+    if stack == "stedge-ai":
+        return "unreleased internal stack version, measured without ad: its vector x matrix cost is unknown"
     if "float" in lower:
         return "float model, not the int8 reference model"
     for variant in ("max_performance", "min_ram"):
