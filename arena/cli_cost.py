@@ -45,7 +45,7 @@ def cost_command(
     """Estimate cycles, latency and energy per inference of MODEL on a target and software stack.
 
     Per layer: MACs, cycles, latency, energy and share of time; totals with an uncertainty band
-    from the leave-one-board-out fit to 207 measured MLPerf Tiny rows (docs/cost-model.md), the
+    from the leave-one-board-out fit to 204 measured MLPerf Tiny rows (docs/cost-model.md), the
     stack and the measured versions behind it, and where the board's power figure comes from.
     """
     from arena.cost.ontarget import estimate_for_target
