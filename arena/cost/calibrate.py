@@ -293,6 +293,8 @@ class BoardPower:
     rows: int
     supply: str
     sources: tuple[str, ...]
+    #: Line numbers of the rows in the measurement file (empty for a per-core default).
+    lines: tuple[int, ...] = ()
 
 
 def _board_power(members: Sequence[MeasuredRow]) -> BoardPower:
@@ -305,6 +307,7 @@ def _board_power(members: Sequence[MeasuredRow]) -> BoardPower:
         rows=len(powers),
         supply=", ".join(supplies) or "not stated",
         sources=tuple(sorted({r.source.rsplit("/", 3)[0] for r in members})),
+        lines=tuple(sorted(r.line for r in members if r.power_mw is not None)),
     )
 
 
@@ -470,6 +473,7 @@ def _power_entry(power: BoardPower) -> dict[str, Any]:
         "rows": power.rows,
         "supply": power.supply,
         "sources": list(power.sources),
+        "lines": list(power.lines),
     }
 
 

@@ -231,13 +231,28 @@ def stack_model(stack: str, core: str, *, board: str | None = None, dsp: bool = 
     )
 
 
+def _lines(lines: list[int]) -> str:
+    """``mlperf_tiny_cortexm.csv lines 2-5, 9; `` for the rows a figure averages ("" for none)."""
+    if not lines:
+        return ""
+    runs: list[list[int]] = []
+    for line in lines:
+        if runs and line == runs[-1][-1] + 1:
+            runs[-1].append(line)
+        else:
+            runs.append([line])
+    spans = ", ".join(f"{run[0]}-{run[-1]}" if len(run) > 1 else str(run[0]) for run in runs)
+    return f"{calibration()['source'].split(' ')[0]} lines {spans}; "
+
+
 def _figure(entry: dict[str, Any], what: str) -> PowerFigure:
     return PowerFigure(
         power_mw=float(entry["power_mw"]),
         low_mw=float(entry["low_mw"]),
         high_mw=float(entry["high_mw"]),
         source=f"{what}: mean energy / latency of {entry['rows']} MLPerf Tiny rows ({entry['supply']}),"
-        f" range {entry['low_mw']:.3g}-{entry['high_mw']:.3g} mW; {'; '.join(entry['sources'])}",
+        f" range {entry['low_mw']:.3g}-{entry['high_mw']:.3g} mW;"
+        f" {_lines(entry['lines'])}{'; '.join(entry['sources'])}",
     )
 
 
