@@ -1,4 +1,4 @@
-"""Stack cycle models on catalog targets (arena.cost.stackmodel, arena.cost.ontarget, `arena cost`).
+"""Stack cycle models on catalog targets (arena.cost.stackmodel, arena.cost.stack_estimate, `arena cost`).
 
 Expected values come from the measured CSV (computed here), from the stated formulas (energy =
 latency x power; the reference-kernel ratio of the CMSIS-NN paper), or are properties (every
@@ -19,7 +19,7 @@ from arena.cli import cli
 from arena.cost.calibrate import benchmark_features, fit, power_tables
 from arena.cost.macs import OpKind
 from arena.cost.mlperf import BENCHMARK_MODELS, CATALOG_BOARDS, MeasuredRow, read_measurements
-from arena.cost.ontarget import estimate_for_target
+from arena.cost.stack_estimate import estimate_for_target
 from arena.cost.stackmodel import REFERENCE_MAC_RATIO, REFERENCE_STACK, stack_ids, stack_model
 from arena.errors import ArenaError
 from arena.model import read_model
