@@ -94,10 +94,16 @@ class NewOp:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class GraphRewrite:
-    """Subgraph 0's new operator list: ints are old operator indices kept as they are."""
+    """Subgraph 0's new operator list: ints are old operator indices kept as they are.
+
+    ``retired`` tensors are old ones no op refers to any more: they become zero-element tensors
+    (shape ``[0]``), which TFLM does not plan, instead of dead weight in the arena (TFLM plans an
+    unreferenced tensor with lifetime [-1, -1]).
+    """
 
     operators: tuple[int | NewOp, ...]
     tensors: tuple[NewTensor, ...] = ()
+    retired: tuple[int, ...] = ()
 
 
 def _u32(data: bytes, pos: int) -> int:
@@ -199,7 +205,7 @@ def rewrite_graph(model_bytes: bytes, rewrite: GraphRewrite, *, label: str = "mo
         if isinstance(op, int):
             if not 0 <= op < len(model.subgraphs[0].operators):
                 raise RewriteError(f"{label}: rewrite keeps operator {op}, which does not exist")
-        elif any(not -1 <= t < count for t in (*op.inputs, *op.outputs)):
+        elif any(not -1 <= t < count or t in rewrite.retired for t in (*op.inputs, *op.outputs)):
             raise RewriteError(f"{label}: new {op.op_name} refers to a tensor outside 0..{count - 1}")
     try:
         old = _read_old(data)
@@ -259,6 +265,15 @@ def _build(data: bytes, old: _Old, rewrite: GraphRewrite, label: str) -> bytes:
 
     buffer_tables = [old_ref(p) for p in old.buffers]
     tensor_tables = [old_ref(p) for p in old.tensors]
+    for index in rewrite.retired:
+        name = builder.CreateString(f"arena_retired_{index}")
+        shape = _int_vector(builder, (0,))
+        builder.StartObject(4)
+        builder.PrependUOffsetTRelativeSlot(0, shape, 0)
+        builder.PrependInt8Slot(1, 9, -1)  # INT8
+        builder.PrependUint32Slot(2, 0, 0xFFFFFFFF)
+        builder.PrependUOffsetTRelativeSlot(3, name, 0)
+        tensor_tables[index] = builder.EndObject()
     for tensor in rewrite.tensors:
         buffer_index = 0
         if tensor.data is not None:
