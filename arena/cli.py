@@ -662,3 +662,4 @@ def simulate_command(
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="arena")
+cli.add_command(__import__("arena.cli_shrink").cli_shrink.shrink_command)

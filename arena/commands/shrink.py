@@ -20,10 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from arena.errors import ArenaError
+from arena.kernels import DEFAULT_KERNELS, resolve_kernels
 from arena.model.reader import read_model, read_model_bytes
 from arena.model.records import Model
 from arena.proofs.shrink_proof import TflmProof, prove_in_tflm
-from arena.shrink.alias import Alias, find_aliases
+from arena.shrink.alias import PROVEN_LIBRARIES, Alias, find_aliases
+from arena.targets import Target
 
 #: Band counts tried (TFLM's CONCATENATION takes at most 10 inputs: kernels/concatenation.cc).
 BAND_COUNTS = (2, 3, 4, 5, 6, 8, 10)
@@ -134,7 +136,8 @@ def _better(a: _Candidate, b: _Candidate, budget: int | None) -> bool:
 def shrink_model(
     path: str | Path,
     *,
-    kernels: str = "reference",
+    kernels: str | None = None,
+    target: Target | None = None,
     max_mac_overhead: float = 0.10,
     budget_bytes: int | None = None,
     prove: bool = True,
@@ -142,6 +145,10 @@ def shrink_model(
     patches: bool = True,
 ) -> ShrinkResult:
     """Shrink the model at ``path``; see the module docstring for the steps and the proof.
+
+    ``kernels`` is a library family or name (None: the target's default, else reference). The
+    rules are proven for TFLM's reference kernels only; for another library no rule is applied
+    and the result is the unmodified model with its exact plan embedded.
 
     Raises
     ------
@@ -155,7 +162,10 @@ def shrink_model(
         raise ArenaError(f"--max-mac-overhead must be >= 0, got {max_mac_overhead:g}")
     original = read_model(path)
     label = original.display_name
-    base = plan_model(original, allocator="exact", kernels=kernels, time_limit_seconds=20.0)
+    family = kernels or (target.default_kernels if target is not None else DEFAULT_KERNELS)
+    library = resolve_kernels(family, target.kernel_isa if target is not None else None)
+    patches = patches and library in PROVEN_LIBRARIES  # the band rewrite is proven on reference kernels only
+    base = plan_model(original, allocator="exact", kernels=library, time_limit_seconds=20.0)
     macs_before = count_model(original).macs
     steps: list[ShrinkStep] = []
     _, head = _evaluate(original.data, label, base.table.kernels, 20.0)
