@@ -62,10 +62,12 @@ def prove_in_tflm(original: Model, shrunk_bytes: bytes, *, seed: int = 0, timeou
         np.savez(work / "inputs.npz", *arrays)
         generous = max(REFERENCE_ARENA_BYTES, 10 * original.size_bytes)
         before = _run_child(work, "tflm", "unmodified", generous, io_tensors, timeout_seconds)
-        tail = before.tail_bytes if before.tail_bytes is not None else REFERENCE_ARENA_BYTES
         probe = _run_child(work, "tflm", "shrunk", generous, io_tensors, timeout_seconds)
         head = probe.head_bytes if probe.head_bytes is not None else generous
-        size = default_arena_size(head, tail + 1024 * len(shrunk.subgraphs[0].operators) // 8, buffers)
+        tail = probe.tail_bytes if probe.tail_bytes is not None else REFERENCE_ARENA_BYTES
+        # Second run in an arena sized from the shrunk model's own head and tail (a rewrite adds
+        # ops, hence tail): a head that only fits in a generous arena is not what the plan claims.
+        size = default_arena_size(head, tail, buffers)
         after = _run_child(work, "tflm", "shrunk", size, io_tensors, timeout_seconds)
     error = before.error or after.error
     identical = (
