@@ -88,12 +88,12 @@ class _Candidate:
 
 def _evaluate(data: bytes, label: str, kernels: str, time_limit_seconds: float) -> tuple[Model, int]:
     from arena.lifetimes import derive_lifetimes
-    from arena.shrink.grouped import plan_grouped
+    from arena.shrink.grouped import plan_shaped
 
     model = read_model_bytes(data, label)
     table = derive_lifetimes(model, kernels)
-    aliased = plan_grouped(table, find_aliases(model, table.kernels), time_limit_seconds=time_limit_seconds)
-    plain = plan_grouped(table, (), time_limit_seconds=time_limit_seconds)
+    aliased = plan_shaped(model, table, find_aliases(model, table.kernels), time_limit_seconds=time_limit_seconds)
+    plain = plan_shaped(model, table, (), time_limit_seconds=time_limit_seconds)
     return model, min(aliased.peak_bytes, plain.peak_bytes)
 
 
@@ -206,13 +206,13 @@ def _finish(
     from arena.lifetimes import BufferKind, derive_lifetimes
     from arena.planning import plan_model
     from arena.proofs.alias_simulate import simulate_aliased
-    from arena.shrink.grouped import plan_grouped
+    from arena.shrink.grouped import plan_shaped
 
     label = original.display_name
     table = derive_lifetimes(current.model, kernels)
     aliases = find_aliases(current.model, table.kernels)
-    grouped = plan_grouped(table, aliases, time_limit_seconds=20.0)
-    plain = plan_grouped(table, (), time_limit_seconds=20.0)
+    grouped = plan_shaped(current.model, table, aliases, time_limit_seconds=20.0)
+    plain = plan_shaped(current.model, table, (), time_limit_seconds=20.0)
     if plain.peak_bytes <= grouped.peak_bytes:  # a group's conservative lifetime can cost more than it saves
         grouped = plain
     offsets = [-1] * current.model.tensor_count

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from arena.lifetimes import BufferKind, LifetimeTable
+from arena.shrink.rows import slice_rows
 
 if TYPE_CHECKING:
     import numpy as np
@@ -71,11 +72,12 @@ def simulate_aliased(
         expected[buffer] = values
         memory[region(buffer)] = values
 
-    def check(buffer: int, where: str) -> None:
+    def check(buffer: int, where: str, span: tuple[int, int] | None = None) -> None:
         reads[0] += 1
         if buffer not in expected:
             return  # constants and unplanned tensors are not in the arena
-        bad = np.flatnonzero(memory[region(buffer)] != expected[buffer])
+        lo, hi = span if span is not None else (0, sizes[buffer])
+        bad = np.flatnonzero(memory[offsets[buffer] + lo : offsets[buffer] + hi] != expected[buffer][lo:hi])
         if bad.size:
             problems.append(f"{where}: {table.origins[buffer].name[:60]} lost {bad.size} bytes")
 
@@ -89,8 +91,14 @@ def simulate_aliased(
         where = f"op {op.index} {op.op_name}"
         ins = [index_of[t] for t in op.inputs if t in index_of]
         outs = [index_of[t] for t in op.outputs if t in index_of]
+        rows = slice_rows(model, graph, op)
+        span = None
+        if rows is not None:  # a whole-row slice reads only its rows (arena.shrink.rows)
+            shape = graph.tensors[op.inputs[0]].shape
+            span = (rows[0] * shape[2] * shape[3], rows[1] * shape[2] * shape[3])
+        spans = {index_of[op.inputs[0]]: span} if span is not None and op.inputs[0] in index_of else {}
         for buffer in ins:
-            check(buffer, where)
+            check(buffer, where, spans.get(buffer))
         in_place = set()
         for alias in by_op.get(op.index, ()):
             source, target = index_of.get(alias.source), index_of.get(alias.target)
@@ -102,14 +110,17 @@ def simulate_aliased(
         for buffer in scratch:
             write(buffer, fresh(buffer))
         for buffer in outs:
-            if op.op_name in _COPIES and all(b in expected for b in ins[: _copied_inputs(op.op_name, len(ins))]):
+            source = ins[0] if ins else None
+            if span is not None and source is not None and source in expected and span[1] - span[0] == sizes[buffer]:
+                write(buffer, expected[source][span[0] : span[1]])
+            elif op.op_name in _COPIES and all(b in expected for b in ins[: _copied_inputs(op.op_name, len(ins))]):
                 values = np.concatenate([expected[b] for b in ins[: _copied_inputs(op.op_name, len(ins))]])
                 write(buffer, values if values.size == sizes[buffer] else fresh(buffer))
             else:
                 write(buffer, fresh(buffer))
         for buffer in ins:
             if buffer not in in_place:
-                check(buffer, f"{where} (after its writes)")
+                check(buffer, f"{where} (after its writes)", spans.get(buffer))
     for t in graph.outputs:
         if t in index_of:
             check(index_of[t], "graph output")
