@@ -24,7 +24,9 @@ from arena.kernels import DEFAULT_KERNELS, resolve_kernels
 from arena.model.reader import read_model, read_model_bytes
 from arena.model.records import Model
 from arena.proofs.shrink_proof import TflmProof, prove_in_tflm
+from arena.lifetimes import LifetimeTable
 from arena.shrink.alias import PROVEN_LIBRARIES, Alias, find_aliases
+from arena.shrink.grouped import GroupedPlan, plan_shaped
 from arena.targets import Target
 
 #: Band counts tried (TFLM's CONCATENATION takes at most 10 inputs: kernels/concatenation.cc).
@@ -88,13 +90,33 @@ class _Candidate:
 
 def _evaluate(data: bytes, label: str, kernels: str, time_limit_seconds: float) -> tuple[Model, int]:
     from arena.lifetimes import derive_lifetimes
-    from arena.shrink.grouped import plan_shaped
 
     model = read_model_bytes(data, label)
     table = derive_lifetimes(model, kernels)
-    aliased = plan_shaped(model, table, find_aliases(model, table.kernels), time_limit_seconds=time_limit_seconds)
-    plain = plan_shaped(model, table, (), time_limit_seconds=time_limit_seconds)
-    return model, min(aliased.peak_bytes, plain.peak_bytes)
+    return model, _best_plan(model, table, time_limit_seconds).peak_bytes
+
+
+def _step_plans(model: Model, table: LifetimeTable, time_limit_seconds: float) -> list[tuple[str, GroupedPlan]]:
+    """The best plan after each in-place step: ``alias`` (none or aliases), ``overlap`` (plus overlaps)."""
+    from arena.shrink.overlap import find_overlaps
+
+    aliases = find_aliases(model, table.kernels)
+    taken = frozenset(a.source for a in aliases)
+    pairs = find_overlaps(model, table, taken)
+    chains = find_overlaps(model, table, taken, chain=True)
+
+    def best(*relation_sets: tuple[Alias, ...]) -> GroupedPlan:
+        plans = [plan_shaped(model, table, r, time_limit_seconds=time_limit_seconds) for r in relation_sets]
+        return min(plans, key=lambda p: (p.peak_bytes, len(p.aliases)))
+
+    alias_plan = best((), aliases)
+    overlap_plan = best(aliases + pairs, aliases + chains)
+    return [("alias", alias_plan), ("overlap", min(alias_plan, overlap_plan, key=lambda p: p.peak_bytes))]
+
+
+def _best_plan(model: Model, table: LifetimeTable, time_limit_seconds: float) -> GroupedPlan:
+    """The smallest plan over every combination of in-place relations tried."""
+    return _step_plans(model, table, time_limit_seconds)[-1][1]
 
 
 def _best_split(current: _Candidate, label: str, kernels: str, mac_limit: int, budget: int | None) -> _Candidate | None:
@@ -168,9 +190,14 @@ def shrink_model(
     base = plan_model(original, allocator="exact", kernels=library, time_limit_seconds=20.0)
     macs_before = count_model(original).macs
     steps: list[ShrinkStep] = []
-    _, head = _evaluate(original.data, label, base.table.kernels, 20.0)
-    head = min(head, base.plan.peak_bytes)
-    steps.append(ShrinkStep(name="alias", head_bytes=head, macs_added=0, detail="in-place aliases"))
+    for name, plan in _step_plans(original, base.table, 20.0):
+        counts: dict[str, int] = {}
+        for alias in plan.aliases:
+            counts[alias.kind.value] = counts.get(alias.kind.value, 0) + 1
+        detail = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())) or "none apply"
+        steps.append(ShrinkStep(name=name, head_bytes=min(plan.peak_bytes, base.plan.peak_bytes), macs_added=0,
+                                detail=detail))  # fmt: skip
+    head = steps[-1].head_bytes
     current = _Candidate(data=original.data, model=original, head_bytes=head, macs=macs_before, detail="")
     mac_limit = int(macs_before * (1 + max_mac_overhead))
     for _ in range(MAX_SPLITS if patches else 0):
@@ -206,15 +233,10 @@ def _finish(
     from arena.lifetimes import BufferKind, derive_lifetimes
     from arena.planning import plan_model
     from arena.proofs.alias_simulate import simulate_aliased
-    from arena.shrink.grouped import plan_shaped
 
     label = original.display_name
     table = derive_lifetimes(current.model, kernels)
-    aliases = find_aliases(current.model, table.kernels)
-    grouped = plan_shaped(current.model, table, aliases, time_limit_seconds=20.0)
-    plain = plan_shaped(current.model, table, (), time_limit_seconds=20.0)
-    if plain.peak_bytes <= grouped.peak_bytes:  # a group's conservative lifetime can cost more than it saves
-        grouped = plain
+    grouped = _best_plan(current.model, table, 20.0)
     offsets = [-1] * current.model.tensor_count
     for origin, offset in zip(table.origins, grouped.offsets, strict=True):
         if origin.kind is BufferKind.TENSOR and origin.global_tensor is not None:

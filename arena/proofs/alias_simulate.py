@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from arena.lifetimes import BufferKind, LifetimeTable
-from arena.shrink.rows import slice_rows
+from arena.shrink.rows import _int32s, slice_rows
 
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
-    from arena.model.records import Model
+    from arena.model.records import Model, Operator, Subgraph
     from arena.shrink.alias import Alias
 
 _COPIES = frozenset({"RESHAPE", "SQUEEZE", "EXPAND_DIMS", "CONCATENATION"})
@@ -100,8 +100,19 @@ def simulate_aliased(
         for buffer in ins:
             check(buffer, where, spans.get(buffer))
         in_place = set()
+        replayed = set()
         for alias in by_op.get(op.index, ()):
             source, target = index_of.get(alias.source), index_of.get(alias.target)
+            if alias.kind.value == "overlap" and source is not None and target is not None:
+                values = fresh(target)
+                pads = _int32s(model, graph, op.inputs[1]) if op.op_name == "PAD" else None
+                at = (offsets[source], offsets[target])
+                found = _replay(graph, op, at, memory, (expected[source], values), pads)
+                problems.extend(f"{where}: {p}" for p in found)
+                expected[target] = values
+                in_place.add(source)
+                replayed.add(target)
+                continue
             if source is None or target is None or offsets[source] != offsets[target] + alias.byte_offset:
                 problems.append(f"{where}: alias {alias.kind.value} of tensor {alias.source} is not where its rule needs")
                 continue
@@ -109,7 +120,7 @@ def simulate_aliased(
         scratch = [i for i, o in enumerate(table.origins) if o.kind is BufferKind.SCRATCH and o.op == op.index]
         for buffer in scratch:
             write(buffer, fresh(buffer))
-        for buffer in outs:
+        for buffer in [b for b in outs if b not in replayed]:
             source = ins[0] if ins else None
             if span is not None and source is not None and source in expected and span[1] - span[0] == sizes[buffer]:
                 write(buffer, expected[source][span[0] : span[1]])
@@ -125,6 +136,62 @@ def simulate_aliased(
         if t in index_of:
             check(index_of[t], "graph output")
     return AliasSimulation(problems=tuple(problems), reads=reads[0])
+
+
+def _rows_read(graph: Subgraph, op: Operator, out_row: int, pads: tuple[int, ...] | None) -> tuple[int, int]:
+    """Input rows [lo, hi) that output row ``out_row`` of a conv, depthwise conv or pad reads."""
+    x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    if op.op_name == "PAD":
+        source = out_row - (pads[2] if pads else 0)
+        return (source, source + 1) if 0 <= source < x.shape[1] else (0, 0)
+    kernel = graph.tensors[op.inputs[1]].shape[1]
+    stride = int(str(op.options["stride_h"]))
+    total = max((y.shape[1] - 1) * stride + kernel - x.shape[1], 0) if op.options.get("padding") == 0 else 0
+    start = out_row * stride - total // 2
+    return max(0, start), min(x.shape[1], start + kernel)
+
+
+def _replay(
+    graph: Subgraph,
+    op: Operator,
+    at: tuple[int, int],
+    memory: npt.NDArray[np.int64],
+    ids: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]],
+    pads: tuple[int, ...] | None,
+) -> list[str]:
+    """Run ``op`` row by row in its kernel's raster order with output and input sharing bytes.
+
+    Conv and depthwise: before and after output row ``y`` is written, the input rows it reads must
+    still hold the input's values (the reference kernels read them while writing row ``y``).
+    PAD: the row's left padding is written, then the copied input row must be intact and must not
+    lie where the row's input part lands ahead of the read position, then the rest is written.
+    """
+    x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    in_row, out_row = int(x.shape[2] * x.shape[3]), int(y.shape[2] * y.shape[3])
+    (source_at, target_at), (source_ids, target_ids) = at, ids
+    left = pads[4] * x.shape[3] if op.op_name == "PAD" and pads else 0
+
+    def intact(lo: int, hi: int) -> bool:
+        a, b = lo * in_row, hi * in_row
+        return bool((memory[source_at + a : source_at + b] == source_ids[a:b]).all())
+
+    def put(a: int, b: int) -> None:
+        memory[target_at + a : target_at + b] = target_ids[a:b]
+
+    for row in range(y.shape[1]):
+        lo, hi = _rows_read(graph, op, row, pads)
+        base = row * out_row
+        if hi > lo and not intact(lo, hi):
+            return [f"input rows [{lo}, {hi}) overwritten before output row {row} read them"]
+        if op.op_name == "PAD" and hi > lo:
+            put(base, base + left)
+            ahead = target_at + base + left - (source_at + lo * in_row)
+            if not intact(lo, hi) or 0 < ahead < in_row:
+                return [f"output row {row} is written over input row {lo} before the copy reads it"]
+        put(base, base + out_row)
+        if op.op_name != "PAD" and hi > lo and not intact(lo, hi):
+            return [f"output row {row} overwrote input rows [{lo}, {hi}) it still reads"]
+    return []
 
 
 def _copied_inputs(op_name: str, count: int) -> int:

@@ -41,6 +41,7 @@ class AliasKind(StrEnum):
     RESHAPE = "reshape"
     CONCAT_PIECE = "concat-piece"
     ELEMENTWISE = "elementwise"
+    OVERLAP = "overlap"  # arena.shrink.overlap: output starts byte_offset below the input
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
