@@ -28,7 +28,10 @@ def main() -> None:
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "shrink.json"))
     args = parser.parse_args()
     rows = []
-    header = f"{'model':<40} {'before':>8} {'alias':>8} {'patches':>8} {'after':>8} {'change':>7} {'MACs+':>7} proof"
+    header = (
+        f"{'model':<34} {'before':>7} {'alias':>7} {'overlap':>7} {'patches':>7} {'after':>7} {'change':>7}"
+        f" {'MACs+':>6} proof"
+    )
     print(header)
     print("-" * len(header))
     for path in sorted(Path(args.models).glob("*.tflite")):
@@ -36,13 +39,14 @@ def main() -> None:
         try:
             result = shrink_model(path, max_mac_overhead=args.max_mac_overhead)
         except ArenaError as error:
-            print(f"{path.stem:<40} error: {error}")
+            print(f"{path.stem:<34} error: {error}", flush=True)
             rows.append({"model": path.name, "error": str(error)})
             continue
         doc = shrink_document(result)
         doc["seconds"] = round(time.perf_counter() - start, 1)
         rows.append(doc)
         alias = next(s.head_bytes for s in result.steps if s.name == "alias")
+        overlap = next(s.head_bytes for s in result.steps if s.name == "overlap")
         patches = [s.head_bytes for s in result.steps if s.name == "patches"]
         change = (result.head_after_bytes - result.head_before_bytes) / result.head_before_bytes
         macs = (result.macs_after - result.macs_before) / result.macs_before if result.macs_before else 0.0
@@ -50,10 +54,13 @@ def main() -> None:
         if result.tflm is not None and result.tflm.ok:
             proof += " (TFLM bit-identical, head matches)"
         print(
-            f"{path.stem:<40} {result.head_before_bytes:>8} {alias:>8} {patches[-1] if patches else '-':>8}"
-            f" {result.head_after_bytes:>8} {change:>+7.1%} {macs:>+7.1%} {proof}"
+            f"{path.stem[:34]:<34} {result.head_before_bytes:>7} {alias:>7} {overlap:>7}"
+            f" {patches[-1] if patches else '-':>7} {result.head_after_bytes:>7} {change:>+7.1%} {macs:>+6.1%} {proof}",
+            flush=True,
         )
-    changes = [(r["head_after_bytes"] - r["head_before_bytes"]) / r["head_before_bytes"] for r in rows if "error" not in r]
+    changes = [
+        (r["head_after_bytes"] - r["head_before_bytes"]) / r["head_before_bytes"] for r in rows if "error" not in r
+    ]
     images = [
         (r["head_after_bytes"] - r["head_before_bytes"]) / r["head_before_bytes"]
         for r in rows
@@ -65,8 +72,11 @@ def main() -> None:
         "image_model_changes": images,
         "all_proven": all(r.get("proven") for r in rows),
     }
-    print(f"\nmedian head change {summary['median_change']:+.1%}; image models: "
-          + ", ".join(f"{c:+.1%}" for c in images) + f"; all proven: {summary['all_proven']}")
+    print(
+        f"\nmedian head change {summary['median_change']:+.1%}; image models: "
+        + ", ".join(f"{c:+.1%}" for c in images)
+        + f"; all proven: {summary['all_proven']}"
+    )
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps({"summary": summary, "models": rows}, indent=2) + "\n")
 

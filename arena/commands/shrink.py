@@ -21,10 +21,10 @@ from pathlib import Path
 
 from arena.errors import ArenaError
 from arena.kernels import DEFAULT_KERNELS, resolve_kernels
+from arena.lifetimes import LifetimeTable
 from arena.model.reader import read_model, read_model_bytes
 from arena.model.records import Model
 from arena.proofs.shrink_proof import TflmProof, prove_in_tflm
-from arena.lifetimes import LifetimeTable
 from arena.shrink.alias import PROVEN_LIBRARIES, Alias, find_aliases
 from arena.shrink.grouped import GroupedPlan, plan_shaped
 from arena.targets import Target

@@ -115,9 +115,7 @@ def _field_targets(data: bytes, table: int) -> dict[int, int]:
     """Absolute positions of a table's offset fields by slot (scalars are read separately)."""
     vtable = table - struct.unpack_from("<i", data, table)[0]
     slots = (struct.unpack_from("<H", data, vtable)[0] - 4) // 2
-    return {
-        s: at for s in range(slots) if (at := struct.unpack_from("<H", data, vtable + 4 + 2 * s)[0])
-    }
+    return {s: at for s in range(slots) if (at := struct.unpack_from("<H", data, vtable + 4 + 2 * s)[0])}
 
 
 def _vector_start(data: bytes, table: int, field_at: int) -> int:

@@ -49,9 +49,7 @@ def simulate_aliased(
     import numpy as np
 
     graph = model.subgraphs[0]
-    index_of = {
-        o.tensor: i for i, o in enumerate(table.origins) if o.kind is BufferKind.TENSOR and o.subgraph == 0
-    }
+    index_of = {o.tensor: i for i, o in enumerate(table.origins) if o.kind is BufferKind.TENSOR and o.subgraph == 0}
     sizes = [o.raw_bytes for o in table.origins]
     head = max((off + size for off, size in zip(offsets, sizes, strict=True)), default=0)
     memory = np.full(head, -1, dtype=np.int64)
@@ -114,7 +112,9 @@ def simulate_aliased(
                 replayed.add(target)
                 continue
             if source is None or target is None or offsets[source] != offsets[target] + alias.byte_offset:
-                problems.append(f"{where}: alias {alias.kind.value} of tensor {alias.source} is not where its rule needs")
+                problems.append(
+                    f"{where}: alias {alias.kind.value} of tensor {alias.source} is not where its rule needs"
+                )
                 continue
             in_place.add(source)
         scratch = [i for i, o in enumerate(table.origins) if o.kind is BufferKind.SCRATCH and o.op == op.index]

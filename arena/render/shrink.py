@@ -28,8 +28,13 @@ def shrink_document(result: ShrinkResult) -> dict[str, Any]:
             for s in result.steps
         ],
         "aliases": [
-            {"op": a.op, "kind": a.kind.value, "source_tensor": a.source, "target_tensor": a.target,
-             "byte_offset": a.byte_offset}
+            {
+                "op": a.op,
+                "kind": a.kind.value,
+                "source_tensor": a.source,
+                "target_tensor": a.target,
+                "byte_offset": a.byte_offset,
+            }
             for a in result.aliases
         ],  # fmt: skip
         "simulation_problems": list(result.simulation_problems),
@@ -52,7 +57,8 @@ def render_shrink_text(result: ShrinkResult) -> str:
     """A short human report: head before and after each step, MACs added, proof."""
     lines = [
         f"{result.model} ({result.kernels} kernels)",
-        f"  head before   {result.head_before_bytes:>10,} B (exact plan; TFLM greedy {result.tflm_head_before_bytes:,} B)",
+        f"  head before   {result.head_before_bytes:>10,} B"
+        f" (exact plan; TFLM greedy {result.tflm_head_before_bytes:,} B)",
     ]
     for step in result.steps:
         lines.append(
@@ -60,7 +66,8 @@ def render_shrink_text(result: ShrinkResult) -> str:
             f"  MACs +{step.macs_added:,}  {step.detail}"
         )
     lines.append(
-        f"  head after    {result.head_after_bytes:>10,} B  {_percent(result.head_before_bytes, result.head_after_bytes):>7}"
+        f"  head after    {result.head_after_bytes:>10,} B"
+        f"  {_percent(result.head_before_bytes, result.head_after_bytes):>7}"
         f"  MACs {_percent(result.macs_before, result.macs_after)}"
     )
     if result.simulation_problems:

@@ -21,6 +21,7 @@ A tensor that is the graph's input or output, a constant, or read by any later o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from math import prod
@@ -128,8 +129,7 @@ def find_aliases(model: Model, kernels: str = "reference") -> tuple[Alias, ...]:
     return tuple(aliases)
 
 
-def _op_aliases(graph: Subgraph, op_index: int, out: Tensor, is_source: object) -> list[Alias]:
-    assert callable(is_source)
+def _op_aliases(graph: Subgraph, op_index: int, out: Tensor, is_source: Callable[[int, int], bool]) -> list[Alias]:
     op = graph.operators[op_index]
     x = op.inputs[0]
     if op.op_name in _RESHAPES:

@@ -81,22 +81,22 @@ def plan_grouped(table: LifetimeTable, aliases: tuple[Alias, ...], *, time_limit
         members.setdefault(root, []).append(buffer)
     reduced: list[Buffer] = []
     slot_of: dict[int, int] = {}
-    for index, buffer in enumerate(buffers):
+    for index, own in enumerate(buffers):
         if index in placed and placed[index][0] != index:
             continue
         if index in members:
             group = members[index]
             size = max(placed[m][1] + buffers[m].size for m in group)
             live = [buffers[m] for m in group if buffers[m].first >= 0]
-            buffer = Buffer(
-                name=buffer.name,
+            own = Buffer(
+                name=own.name,
                 size=align_up(size),
-                first=min(b.first for b in live) if live else buffer.first,
-                last=max(b.last for b in live) if live else buffer.last,
-                alignment=buffer.alignment,
+                first=min(b.first for b in live) if live else own.first,
+                last=max(b.last for b in live) if live else own.last,
+                alignment=own.alignment,
             )
         slot_of[index] = len(reduced)
-        reduced.append(buffer)
+        reduced.append(own)
     plan = run_allocator("exact", Problem(buffers=tuple(reduced)), time_limit_seconds=time_limit_seconds)
     offsets = []
     for index in range(len(buffers)):
@@ -114,7 +114,12 @@ def _items(
     for index, (buffer, origin) in enumerate(zip(table.problem.buffers, table.origins, strict=True)):
         root, rel = placed.get(index, (index, 0))
         pieces = None
-        if origin.kind is BufferKind.TENSOR and origin.subgraph == 0 and origin.tensor is not None and buffer.first >= 0:
+        if (
+            origin.kind is BufferKind.TENSOR
+            and origin.subgraph == 0
+            and origin.tensor is not None
+            and buffer.first >= 0
+        ):
             pieces = row_pieces(model, origin.tensor, buffer.first, buffer.last, buffer.size, step_of_op)
         if pieces is None:
             pieces = (Piece(start=0, size=buffer.size, first=buffer.first, last=buffer.last),)
@@ -198,9 +203,7 @@ def _plan_shapes(model: Model, table: LifetimeTable, placed: dict[int, tuple[int
     for order in orders:
         roots = _place_items(items, order, {r: int(o) for r, o in fixed.items() if o is not None})
         offsets = tuple(roots[placed.get(i, (i, 0))[0]] + placed.get(i, (i, 0))[1] for i in range(len(buffers)))
-        head = max(
-            (roots[root] + p.start + p.size for root in items for _, p in items[root]), default=0
-        )
+        head = max((roots[root] + p.start + p.size for root in items for _, p in items[root]), default=0)
         if best is None or head < best[1]:
             best = (offsets, head)
     assert best is not None

@@ -26,6 +26,7 @@ The rule is pure: model records in, :class:`arena.model.rewrite.GraphRewrite` ou
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from arena.model.records import Model, Operator, Subgraph
@@ -191,18 +192,15 @@ def _band_ops(
     rows: tuple[int, int],
     source: int,
     band: int,
-    add: object,
+    add: Callable[[NewTensor], int],
     ops: list[NewOp],
 ) -> int:
     """Append one band's ops; returns the band's output tensor."""
-    assert callable(add)
     lo, hi = plan[0][0], plan[0][1]
     _, _, width, channels = chain[0].in_shape
     prefix = f"arena_patch/b{band}"
     begin = add(NewTensor(name=f"{prefix}/begin", shape=(4,), type_code=_INT32, data=int32_bytes([0, lo, 0, 0])))
-    end = add(
-        NewTensor(name=f"{prefix}/end", shape=(4,), type_code=_INT32, data=int32_bytes([1, hi, width, channels]))
-    )
+    end = add(NewTensor(name=f"{prefix}/end", shape=(4,), type_code=_INT32, data=int32_bytes([1, hi, width, channels])))
     strides = add(NewTensor(name=f"{prefix}/strides", shape=(4,), type_code=_INT32, data=int32_bytes([1, 1, 1, 1])))
     current = add(NewTensor(name=f"{prefix}/rows", shape=(1, hi - lo, width, channels), type_code=_INT8,
                             quantization_of=source))  # fmt: skip
