@@ -16,6 +16,7 @@ inputs: outputs must be bit-identical and TFLM's reported head must equal the pl
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,7 +89,8 @@ class _Candidate:
     detail: str
 
 
-def _evaluate(data: bytes, label: str, kernels: str, time_limit_seconds: float) -> tuple[Model, int]:
+def _evaluate(data: bytes, label: str, kernels: str, time_limit_seconds: float | None) -> tuple[Model, int]:
+    """The rewritten model and its smallest head (``time_limit_seconds`` None: first-fit only)."""
     from arena.lifetimes import derive_lifetimes
 
     model = read_model_bytes(data, label)
@@ -96,7 +98,9 @@ def _evaluate(data: bytes, label: str, kernels: str, time_limit_seconds: float) 
     return model, _best_plan(model, table, time_limit_seconds).peak_bytes
 
 
-def _step_plans(model: Model, table: LifetimeTable, time_limit_seconds: float) -> list[tuple[str, GroupedPlan]]:
+def _step_plans(
+    model: Model, table: LifetimeTable, time_limit_seconds: float | None
+) -> list[tuple[str, GroupedPlan]]:
     """The best plan after each in-place step: ``alias`` (none or aliases), ``overlap`` (plus overlaps)."""
     from arena.shrink.overlap import find_overlaps
 
@@ -106,7 +110,10 @@ def _step_plans(model: Model, table: LifetimeTable, time_limit_seconds: float) -
     chains = find_overlaps(model, table, taken, chain=True)
 
     def best(*relation_sets: tuple[Alias, ...]) -> GroupedPlan:
-        plans = [plan_shaped(model, table, r, time_limit_seconds=time_limit_seconds) for r in relation_sets]
+        plans = [
+            plan_shaped(model, table, r, time_limit_seconds=time_limit_seconds or 0.0, exact=time_limit_seconds is not None)
+            for r in relation_sets
+        ]
         return min(plans, key=lambda p: (p.peak_bytes, len(p.aliases)))
 
     alias_plan = best((), aliases)
@@ -114,7 +121,7 @@ def _step_plans(model: Model, table: LifetimeTable, time_limit_seconds: float) -
     return [("alias", alias_plan), ("overlap", min(alias_plan, overlap_plan, key=lambda p: p.peak_bytes))]
 
 
-def _best_plan(model: Model, table: LifetimeTable, time_limit_seconds: float) -> GroupedPlan:
+def _best_plan(model: Model, table: LifetimeTable, time_limit_seconds: float | None) -> GroupedPlan:
     """The smallest plan over every combination of in-place relations tried."""
     return _step_plans(model, table, time_limit_seconds)[-1][1]
 
@@ -135,7 +142,7 @@ def _best_split(current: _Candidate, label: str, kernels: str, mac_limit: int, b
                 macs = count_model(read_model_bytes(data, label)).macs
                 if macs > mac_limit:
                     continue
-                model, head = _evaluate(data, label, kernels, 5.0)
+                model, head = _evaluate(data, label, kernels, None)
                 if head >= current.head_bytes:
                     continue
                 candidate = _Candidate(data=data, model=model, head_bytes=head, macs=macs, detail=split.description)
@@ -205,6 +212,10 @@ def shrink_model(
             break
         found = _best_split(current, label, base.table.kernels, mac_limit, budget_bytes)
         if found is None:
+            break
+        _, exact_head = _evaluate(found.data, label, base.table.kernels, 5.0)  # ranked by first fit; re-plan
+        found = dataclasses.replace(found, head_bytes=min(exact_head, found.head_bytes))
+        if found.head_bytes >= current.head_bytes:
             break
         steps.append(
             ShrinkStep(name="patches", head_bytes=found.head_bytes, macs_added=found.macs - current.macs,

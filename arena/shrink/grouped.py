@@ -211,17 +211,25 @@ def _plan_shapes(model: Model, table: LifetimeTable, placed: dict[int, tuple[int
 
 
 def plan_shaped(
-    model: Model, table: LifetimeTable, aliases: tuple[Alias, ...], *, time_limit_seconds: float = 20.0
+    model: Model,
+    table: LifetimeTable,
+    aliases: tuple[Alias, ...],
+    *,
+    time_limit_seconds: float = 20.0,
+    exact: bool = True,
 ) -> GroupedPlan:
     """The better of :func:`plan_grouped` and first-fit packing of alias groups and row pieces.
 
     Row pieces (:mod:`arena.shrink.rows`) let later tensors take the rows of a sliced tensor that
     no slice reads any more, and concatenation pieces keep their own lifetimes inside their
-    target: the packing works on exact live byte ranges, not on rectangles per tensor.
+    target: the packing works on exact live byte ranges, not on rectangles per tensor. Without
+    ``exact`` only the first-fit packing runs (fast enough to rank many candidate rewrites).
     """
-    rectangles = plan_grouped(table, aliases, time_limit_seconds=time_limit_seconds)
     placed, kept = _groups(table, aliases)
     offsets, head = _plan_shapes(model, table, placed)
+    if not exact:
+        return GroupedPlan(offsets=offsets, peak_bytes=head, aliases=kept, status="heuristic")
+    rectangles = plan_grouped(table, aliases, time_limit_seconds=time_limit_seconds)
     if head < rectangles.peak_bytes:
         return GroupedPlan(offsets=offsets, peak_bytes=head, aliases=kept, status="heuristic")
     return rectangles
