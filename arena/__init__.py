@@ -24,8 +24,8 @@ _LAZY = {
     "PlanStatus": "arena.allocators.problem",
     "validate_plan": "arena.allocators.validate",
     "tflm_greedy": "arena.allocators.tflm_greedy",
-    "plan_model": "arena.planning",
-    "PlanResult": "arena.planning",
+    "plan_model": "arena.plan.pipeline",
+    "PlanResult": "arena.plan.pipeline",
 }
 
 

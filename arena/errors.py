@@ -28,3 +28,19 @@ class UnsupportedModelError(ArenaError):
 
 class ProblemError(ArenaError):
     """A buffer or problem definition is impossible (negative size, first after last)."""
+
+
+class EmbedError(ArenaError):
+    """Offsets that do not fit the model (count, value), or a model the writer cannot re-root."""
+
+
+class BadPlanError(ArenaError):
+    """A plan file that is unreadable or does not belong to the model (buffers, hash, offsets)."""
+
+
+class BadSizeError(ArenaError):
+    """A size string that does not parse."""
+
+
+class ProblemFileError(ArenaError):
+    """A problem CSV that does not parse or describes impossible buffers."""

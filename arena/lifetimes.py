@@ -351,18 +351,37 @@ def derive_lifetimes(model: Model, kernels: str = "reference", *, allow_unsuppor
                     )
                 )
                 origins.append(
-                    BufferOrigin(kind=BufferKind.TENSOR, subgraph=graph.index, tensor=tensor.index,
-                                 global_tensor=global_index, op=None, name=tensor.name, raw_bytes=size)
+                    BufferOrigin(
+                        kind=BufferKind.TENSOR,
+                        subgraph=graph.index,
+                        tensor=tensor.index,
+                        global_tensor=global_index,
+                        op=None,
+                        name=tensor.name,
+                        raw_bytes=size,
+                    )
                 )
             global_index += 1
     for number, (graph_index, op_index, purpose, size) in enumerate(requests):
         buffers.append(
-            Buffer(name=f"s{number}", size=align_up(size), first=walk.scratch_first.get(number, UNUSED_STEP),
-                   last=walk.scratch_last.get(number, UNUSED_STEP), alignment=ARENA_ALIGNMENT)
+            Buffer(
+                name=f"s{number}",
+                size=align_up(size),
+                first=walk.scratch_first.get(number, UNUSED_STEP),
+                last=walk.scratch_last.get(number, UNUSED_STEP),
+                alignment=ARENA_ALIGNMENT,
+            )
         )
         origins.append(
-            BufferOrigin(kind=BufferKind.SCRATCH, subgraph=graph_index, tensor=None, global_tensor=None,
-                         op=op_index, name=purpose, raw_bytes=size)
+            BufferOrigin(
+                kind=BufferKind.SCRATCH,
+                subgraph=graph_index,
+                tensor=None,
+                global_tensor=None,
+                op=op_index,
+                name=purpose,
+                raw_bytes=size,
+            )
         )
     problem = Problem(buffers=tuple(buffers))
     _check_load(model, problem)
@@ -389,8 +408,11 @@ def lifetime_graph(model: Model, table: LifetimeTable) -> nx.DiGraph:
     planned = {(o.subgraph, o.tensor): i for i, o in enumerate(table.origins) if o.kind is BufferKind.TENSOR}
     for sub in model.subgraphs:
         for tensor in sub.tensors:
-            attrs: dict[str, object] = {"name": tensor.name, "bytes": tensor.byte_size or 0,
-                                        "planned": (sub.index, tensor.index) in planned}
+            attrs: dict[str, object] = {
+                "name": tensor.name,
+                "bytes": tensor.byte_size or 0,
+                "planned": (sub.index, tensor.index) in planned,
+            }
             if attrs["planned"]:
                 index = planned[(sub.index, tensor.index)]
                 buffer = table.problem.buffers[index]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-from arena.errors import ArenaError
+from arena.errors import BadSizeError
 
 _UNITS = {"": 1, "B": 1, "K": 1024, "KB": 1024, "KIB": 1024, "M": 1024**2, "MB": 1024**2, "MIB": 1024**2}
 #: ASCII digits only: ``\d`` alone would also take other scripts' digits (and ``float`` with it).
@@ -18,10 +18,6 @@ _SIZE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]*)\s*$", re.ASCII)
 MAX_SIZE_BYTES = 2**63 - 1
 #: Longest number read; longer ones are refused before any arithmetic (bounded work).
 _MAX_DIGITS = 40
-
-
-class BadSizeError(ArenaError):
-    """A size string that does not parse."""
 
 
 def parse_size(text: str, what: str = "size") -> int:
@@ -36,15 +32,15 @@ def parse_size(text: str, what: str = "size") -> int:
     >>> parse_size("lots")
     Traceback (most recent call last):
     ...
-    arena.units.BadSizeError: size 'lots' does not parse; write e.g. 100KB, 0.25MB or 102400
+    arena.errors.BadSizeError: size 'lots' does not parse; write e.g. 100KB, 0.25MB or 102400
     >>> parse_size("1.5", "--budget")
     Traceback (most recent call last):
     ...
-    arena.units.BadSizeError: --budget '1.5' is not a whole number of bytes
+    arena.errors.BadSizeError: --budget '1.5' is not a whole number of bytes
     >>> parse_size("-5KB")
     Traceback (most recent call last):
     ...
-    arena.units.BadSizeError: size '-5KB' is negative
+    arena.errors.BadSizeError: size '-5KB' is negative
     >>> parse_size("9007199254740993")   # exact: no trip through a float
     9007199254740993
     """

@@ -50,9 +50,7 @@ def _num(value: float | None) -> str:
     return "-" if value is None else f"{value:,.1f}" if value >= 100 else f"{value:.3f}"
 
 
-def _row_table(
-    in_sample: tuple[RowPrediction, ...], loo: dict[str, RowPrediction]
-) -> list[dict[str, object]]:
+def _row_table(in_sample: tuple[RowPrediction, ...], loo: dict[str, RowPrediction]) -> list[dict[str, object]]:
     header = (
         f"{'system':33} {'bench':5} {'MHz':>4} | {'latency ms':>10} {'in-sample':>10} {'err':>6}"
         f" {'LOO':>10} {'err':>6} | {'energy uJ':>10} {'in-sample':>10} {'err':>6} {'LOO':>10} {'err':>6}"
@@ -99,27 +97,20 @@ def _row_table(
 def _summary(label: str, predictions: tuple[RowPrediction, ...]) -> dict[str, float]:
     lat_max, lat_rms = error_summary(p.latency_error for p in predictions)
     en_max, en_rms = error_summary(p.energy_error for p in predictions)
-    print(
-        f"{label:28} latency max {lat_max:6.1%} rms {lat_rms:6.1%}"
-        f"   energy max {en_max:6.1%} rms {en_rms:6.1%}"
-    )
+    print(f"{label:28} latency max {lat_max:6.1%} rms {lat_rms:6.1%}   energy max {en_max:6.1%} rms {en_rms:6.1%}")
     return {"latency_max": lat_max, "latency_rms": lat_rms, "energy_max": en_max, "energy_rms": en_rms}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--calibration", type=Path, default=SHARED / "reference" / "mlperf_tiny_calibration.csv"
-    )
+    parser.add_argument("--calibration", type=Path, default=SHARED / "reference" / "mlperf_tiny_calibration.csv")
     parser.add_argument("--models", type=Path, default=SHARED / "models")
     args = parser.parse_args()
 
     rows = read_calibration(args.calibration)
     counts = calibration_counts(args.models)
     tflm = [row for row in rows if row.is_tflm]
-    base: dict[str, CycleModel] = {
-        core: load_cycle_model(core, CALIBRATED_KERNELS) for core in {r.core for r in rows}
-    }
+    base: dict[str, CycleModel] = {core: load_cycle_model(core, CALIBRATED_KERNELS) for core in {r.core for r in rows}}
 
     print("MAC totals (conv + depthwise + fully connected), arena vs published:")
     published = {row.benchmark: row.published_macs for row in rows}
@@ -128,9 +119,7 @@ def main() -> int:
         print(f"  {name:4} {model_counts.macs:>12,} {published[name]:>12,}  {mark}")
 
     fit = fit_cycle_models(tflm, counts, base)
-    print(
-        f"\nFitted on {len(tflm)} TFLM rows: fully connected / conv cycles per MAC rho = {fit.fc_ratio:.4g}"
-    )
+    print(f"\nFitted on {len(tflm)} TFLM rows: fully connected / conv cycles per MAC rho = {fit.fc_ratio:.4g}")
     print(f"  {'core':11} {'param':34} {'fitted':>9} {'shipped':>9}")
     for core in fit.cores:
         shipped = base[core.core]
@@ -184,10 +173,7 @@ def main() -> int:
         held = leave_one_out(tflm, counts, base, options)
         in_max, in_rms = error_summary(p.latency_error for p in inside)
         loo_max, loo_rms = error_summary(p.latency_error for p in held)
-        print(
-            f"  {label:32} in-sample max {in_max:6.1%} rms {in_rms:6.1%}"
-            f" | LOO max {loo_max:6.1%} rms {loo_rms:6.1%}"
-        )
+        print(f"  {label:32} in-sample max {in_max:6.1%} rms {in_rms:6.1%} | LOO max {loo_max:6.1%} rms {loo_rms:6.1%}")
         ablation[label] = {"in_max": in_max, "in_rms": in_rms, "loo_max": loo_max, "loo_rms": loo_rms}
 
     out = ROOT / "benchmarks" / "results" / "bench_cost.json"

@@ -34,8 +34,15 @@ from arena.allocators.validate import validate_plan  # noqa: E402
 
 CAPACITY_BYTES = 1_048_576  # the capacity in the instances' file names
 BENCH_DIR = ROOT.parent / "shared" / "dsa-bench" / "challenging"
-RULES = ("canonical_order", "dominance", "section_bounds", "unplaced_floor", "monotonic_floor",
-         "hatless_pruning", "decomposition")
+RULES = (
+    "canonical_order",
+    "dominance",
+    "section_bounds",
+    "unplaced_floor",
+    "monotonic_floor",
+    "hatless_pruning",
+    "decomposition",
+)
 
 
 def _heuristics(problem: Problem) -> dict[str, dict[str, object]]:
@@ -45,8 +52,11 @@ def _heuristics(problem: Problem) -> dict[str, dict[str, object]]:
             continue  # run below, with the capacity
         started = time.perf_counter()
         plan = get_allocator(name)(problem)
-        rows[name] = {"peak_bytes": plan.peak_bytes, "seconds": time.perf_counter() - started,
-                      "valid": validate_plan(problem, plan).ok}
+        rows[name] = {
+            "peak_bytes": plan.peak_bytes,
+            "seconds": time.perf_counter() - started,
+            "valid": validate_plan(problem, plan).ok,
+        }
     return rows
 
 
@@ -54,10 +64,14 @@ def _exact(problem: Problem, options: ExactOptions) -> dict[str, object]:
     started = time.perf_counter()
     plan = exact(problem, options)
     return {
-        "peak_bytes": plan.peak_bytes, "status": plan.status.value,
-        "lower_bound_bytes": plan.lower_bound_bytes, "seconds": time.perf_counter() - started,
-        "fit_seconds": plan.stats.get("fit_seconds"), "valid": validate_plan(problem, plan).ok,
-        "nodes": plan.stats["nodes"], "backtracks": plan.stats["backtracks"],
+        "peak_bytes": plan.peak_bytes,
+        "status": plan.status.value,
+        "lower_bound_bytes": plan.lower_bound_bytes,
+        "seconds": time.perf_counter() - started,
+        "fit_seconds": plan.stats.get("fit_seconds"),
+        "valid": validate_plan(problem, plan).ok,
+        "nodes": plan.stats["nodes"],
+        "backtracks": plan.stats["backtracks"],
     }
 
 
@@ -65,8 +79,9 @@ def _ablation(problem: Problem, time_limit: float) -> dict[str, float | None]:
     """Seconds to fit the capacity with each rule off in turn (None: no fit in time)."""
     seconds: dict[str, float | None] = {}
     for rule in ("none", *RULES):
-        options = ExactOptions(time_limit_seconds=time_limit, minimize=False,
-                               **({} if rule == "none" else {rule: False}))
+        options = ExactOptions(
+            time_limit_seconds=time_limit, minimize=False, **({} if rule == "none" else {rule: False})
+        )
         plan = exact(problem, options)
         seconds[f"without_{rule}"] = plan.stats.get("fit_seconds")
         print(f"    without {rule:16} {_seconds(seconds[f'without_{rule}'])}", flush=True)
@@ -91,27 +106,39 @@ def main() -> int:
     started = time.perf_counter()  # the first call loads or compiles the jitted search
     exact(Problem(buffers=(Buffer(name="warm-up", size=1, first=0, last=0),)))
     warm_up_seconds = time.perf_counter() - started
-    print(f"exact: jitted search ready in {warm_up_seconds:.2f} s; time limit {args.time_limit:g} s,"
-          f" capacity {CAPACITY_BYTES:,} B")
+    print(
+        f"exact: jitted search ready in {warm_up_seconds:.2f} s; time limit {args.time_limit:g} s,"
+        f" capacity {CAPACITY_BYTES:,} B"
+    )
     names = [n for n in ALLOCATORS if n != "exact"]
     header = "".join(f" {n + ' B':>10} {'s':>5}" for n in names)
-    print(f"{'inst':4} {'bufs':>4} {'bound B':>9}{header} {'fit s':>6} {'exact B':>9}"
-          f" {'status':>8} {'proven B':>9} {'s':>6}")
+    print(
+        f"{'inst':4} {'bufs':>4} {'bound B':>9}{header} {'fit s':>6} {'exact B':>9}"
+        f" {'status':>8} {'proven B':>9} {'s':>6}"
+    )
     rows = []
     for path in paths:
         problem = parse_problem_csv(path.read_text(), path.name, CAPACITY_BYTES)
         unbounded = dataclasses.replace(problem, capacity=None)
-        row: dict[str, object] = {"instance": path.name.split(".")[0], "buffers": len(problem),
-                                  "lower_bound_bytes": problem.lower_bound_bytes(),
-                                  "heuristics": _heuristics(unbounded),
-                                  "exact": _exact(problem, ExactOptions(time_limit_seconds=args.time_limit))}
+        row: dict[str, object] = {
+            "instance": path.name.split(".")[0],
+            "buffers": len(problem),
+            "lower_bound_bytes": problem.lower_bound_bytes(),
+            "heuristics": _heuristics(unbounded),
+            "exact": _exact(problem, ExactOptions(time_limit_seconds=args.time_limit)),
+        }
         found = row["exact"]
         assert isinstance(found, dict)
-        cells = "".join(f" {row['heuristics'][n]['peak_bytes']:>10} {row['heuristics'][n]['seconds']:>5.2f}"  # type: ignore[index]
-                        for n in names)
-        print(f"{row['instance']:4} {row['buffers']:>4} {row['lower_bound_bytes']:>9}{cells}"
-              f" {_seconds(found['fit_seconds']):>6} {found['peak_bytes']:>9} {found['status']:>8}"
-              f" {found['lower_bound_bytes']:>9} {found['seconds']:>6.2f}", flush=True)
+        cells = "".join(
+            f" {row['heuristics'][n]['peak_bytes']:>10} {row['heuristics'][n]['seconds']:>5.2f}"  # type: ignore[index]
+            for n in names
+        )
+        print(
+            f"{row['instance']:4} {row['buffers']:>4} {row['lower_bound_bytes']:>9}{cells}"
+            f" {_seconds(found['fit_seconds']):>6} {found['peak_bytes']:>9} {found['status']:>8}"
+            f" {found['lower_bound_bytes']:>9} {found['seconds']:>6.2f}",
+            flush=True,
+        )
         if args.ablate:
             row["ablation_fit_seconds"] = _ablation(problem, args.time_limit)
         rows.append(row)
@@ -119,8 +146,18 @@ def main() -> int:
     print(f"exact fits {CAPACITY_BYTES:,} B on {fitted} of {len(rows)} instances")
     out = ROOT / "benchmarks" / "results" / "bench_dsa.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"capacity_bytes": CAPACITY_BYTES, "time_limit_seconds": args.time_limit,
-                               "warm_up_seconds": warm_up_seconds, "rows": rows}, indent=2) + "\n")
+    out.write_text(
+        json.dumps(
+            {
+                "capacity_bytes": CAPACITY_BYTES,
+                "time_limit_seconds": args.time_limit,
+                "warm_up_seconds": warm_up_seconds,
+                "rows": rows,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     print(f"wrote {out.relative_to(ROOT)}")
     return 0
 

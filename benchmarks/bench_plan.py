@@ -59,21 +59,15 @@ def main() -> int:
     parser.add_argument("--synthetic-ops", type=int, default=5000)
     args = parser.parse_args()
     inputs = [(p.name, p.read_bytes()) for p in sorted((ROOT.parent / "shared" / "models").rglob("*.tflite"))]
-    inputs.append(
-        (f"synthetic_{args.synthetic_ops}_ops", build_synthetic(args.synthetic_ops, residual_every=4))
-    )
+    inputs.append((f"synthetic_{args.synthetic_ops}_ops", build_synthetic(args.synthetic_ops, residual_every=4)))
     rows = []
-    print(
-        f"{'model':45} {'ops':>6} {'buffers':>7} {'load ms':>9} {'lifet ms':>9} {'plan ms':>9} {'total ms':>9}"
-    )
+    print(f"{'model':45} {'ops':>6} {'buffers':>7} {'load ms':>9} {'lifet ms':>9} {'plan ms':>9} {'total ms':>9}")
     for name, data in inputs:
         repeats = 1 if len(data) > 1_000_000 else args.repeats
         row = bench(name, data, repeats)
         rows.append(row)
         if "error" in row:
-            print(
-                f"{name:45} {row['ops']:>6} {'-':>7} {1000 * row['load_s']:>9.1f}  not planned: {row['error'][:60]}"
-            )
+            print(f"{name:45} {row['ops']:>6} {'-':>7} {1000 * row['load_s']:>9.1f}  not planned: {row['error'][:60]}")
             continue
         print(
             f"{name:45} {row['ops']:>6} {row['buffers']:>7} {1000 * row['load_s']:>9.1f}"

@@ -55,9 +55,9 @@ def child(path: Path, repeats: int) -> dict[str, Any]:
     from arena.allocators.validate import validate_plan
     from arena.lifetimes import derive_lifetimes
     from arena.model import read_model_bytes
-    from arena.planning import PlanResult
-    from arena.report import render_memory_map
-    from arena.simulate import simulate_plan
+    from arena.plan.pipeline import PlanResult
+    from arena.proofs.simulator import simulate_plan
+    from arena.render.plan import render_memory_map
 
     baseline_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     data = path.read_bytes()

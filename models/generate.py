@@ -16,9 +16,9 @@ from __future__ import annotations
 import argparse
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional
 
 import flatbuffers
 import numpy as np
@@ -30,8 +30,15 @@ from tflite.Padding import Padding
 from tflite.TensorType import TensorType
 
 # Op versions TFLM/LiteRT expect for int8 kernels (per-channel conv => 3, ...).
-OP_VERSIONS = {Op.ADD: 2, Op.AVERAGE_POOL_2D: 2, Op.CONV_2D: 3, Op.DEPTHWISE_CONV_2D: 3,
-               Op.FULLY_CONNECTED: 4, Op.RESHAPE: 1, Op.SOFTMAX: 2}
+OP_VERSIONS = {
+    Op.ADD: 2,
+    Op.AVERAGE_POOL_2D: 2,
+    Op.CONV_2D: 3,
+    Op.DEPTHWISE_CONV_2D: 3,
+    Op.FULLY_CONNECTED: 4,
+    Op.RESHAPE: 1,
+    Op.SOFTMAX: 2,
+}
 # Fixed activation quantization for uncalibrated (synthetic) graphs: a float
 # reference over 10k ops with residual adds would overflow, and the arena only
 # depends on shapes anyway.
@@ -43,28 +50,31 @@ DEFAULT_KWS_PATH = Path(__file__).resolve().parent / "kws_ds_cnn_int8.tflite"
 @dataclass
 class Quant:
     """TFLite QuantizationParameters (per-tensor when len(scale) == 1)."""
+
     scale: np.ndarray
     zero_point: np.ndarray
     dim: int = 0
 
     @classmethod
-    def single(cls, scale: float, zero_point: int) -> "Quant":
+    def single(cls, scale: float, zero_point: int) -> Quant:
         return cls(np.array([scale], np.float32), np.array([zero_point], np.int64))
 
 
 @dataclass
 class Tensor:
     """One subgraph tensor; `data` is None for activations (empty buffer)."""
+
     name: str
     shape: tuple[int, ...]
     dtype: int
-    quant: Optional[Quant]
-    data: Optional[bytes] = None
+    quant: Quant | None
+    data: bytes | None = None
 
 
 @dataclass
 class Operator:
     """One operator: builtin code, tensor indices, options table name + fields."""
+
     code: int
     inputs: list[int]
     outputs: list[int]
@@ -87,8 +97,7 @@ def _same_pad(size: int, k: int, stride: int) -> tuple[int, int, int]:
     return out, total // 2, total - total // 2
 
 
-def _conv_ref(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int,
-              depthwise: bool) -> np.ndarray:
+def _conv_ref(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int, depthwise: bool) -> np.ndarray:
     """Float NHWC conv/depthwise with SAME padding (calibration reference)."""
     kh, kw = w.shape[1:3]
     oh, ph0, ph1 = _same_pad(x.shape[1], kh, stride)
@@ -97,7 +106,7 @@ def _conv_ref(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int,
     out = np.zeros((x.shape[0], oh, ow, w.shape[3 if depthwise else 0]), np.float32)
     for dy in range(kh):
         for dx in range(kw):
-            patch = xp[:, dy:dy + stride * (oh - 1) + 1:stride, dx:dx + stride * (ow - 1) + 1:stride]
+            patch = xp[:, dy : dy + stride * (oh - 1) + 1 : stride, dx : dx + stride * (ow - 1) + 1 : stride]
             out += patch * w[0, dy, dx] if depthwise else patch @ w[:, dy, dx, :].T
     return out + b
 
@@ -119,19 +128,20 @@ class Graph:
         self.inputs: list[int] = []
         self.outputs: list[int] = []
 
-    def _add(self, tensor: Tensor, ref: Optional[np.ndarray] = None) -> int:
+    def _add(self, tensor: Tensor, ref: np.ndarray | None = None) -> int:
         self.tensors.append(tensor)
         if ref is not None and self.calibrate:
             self.refs[len(self.tensors) - 1] = ref
         return len(self.tensors) - 1
 
-    def add_input(self, name: str, shape: tuple[int, ...], calib: Optional[np.ndarray]) -> int:
+    def add_input(self, name: str, shape: tuple[int, ...], calib: np.ndarray | None) -> int:
         """Graph input; `calib` is a float calibration batch [N, *shape[1:]]."""
         self.inputs.append(self._activation(name, shape, lambda: calib, relu=False))
         return self.inputs[-1]
 
-    def _activation(self, name: str, shape: tuple[int, ...], ref: Callable[[], np.ndarray],
-                    relu: bool, quant: Optional[Quant] = None) -> int:
+    def _activation(
+        self, name: str, shape: tuple[int, ...], ref: Callable[[], np.ndarray], relu: bool, quant: Quant | None = None
+    ) -> int:
         """Op output; quant from `quant`, else the float reference, else fixed defaults."""
         if not self.calibrate:
             quant = quant or Quant.single(*(FIXED_RELU_QUANT if relu else FIXED_LINEAR_QUANT))
@@ -140,8 +150,7 @@ class Graph:
         quant = quant or _activation_quant(value)
         return self._add(Tensor(name, shape, TensorType.INT8, quant), value)
 
-    def _weights(self, x: int, name: str, w: np.ndarray, b: np.ndarray,
-                 axis: Optional[int]) -> tuple[int, int]:
+    def _weights(self, x: int, name: str, w: np.ndarray, b: np.ndarray, axis: int | None) -> tuple[int, int]:
         """Symmetric int8 weights, per-channel along `axis` (None: per-tensor),
         and int32 bias at input_scale * weight_scale (what the kernels assume)."""
         other = tuple(i for i in range(w.ndim) if i != axis)
@@ -149,12 +158,10 @@ class Graph:
         bshape = [-1 if i == axis else 1 for i in range(w.ndim)]
         q = np.clip(np.round(w / scale.reshape(bshape)), -127, 127).astype(np.int8)
         zeros = np.zeros(scale.size, np.int64)
-        wt = self._add(Tensor(f"{name}/weights", w.shape, TensorType.INT8,
-                              Quant(scale, zeros, axis or 0), q.tobytes()))
+        wt = self._add(Tensor(f"{name}/weights", w.shape, TensorType.INT8, Quant(scale, zeros, axis or 0), q.tobytes()))
         bscale = (self.tensors[x].quant.scale[0] * scale).astype(np.float32)
         qb = np.round(b / bscale).astype(np.int32)
-        bt = self._add(Tensor(f"{name}/bias", b.shape, TensorType.INT32, Quant(bscale, zeros),
-                              qb.tobytes()))
+        bt = self._add(Tensor(f"{name}/bias", b.shape, TensorType.INT32, Quant(bscale, zeros), qb.tobytes()))
         return wt, bt
 
     def _init(self, shape: tuple[int, ...], fan_in: int, out_axis: int) -> tuple[np.ndarray, ...]:
@@ -163,8 +170,7 @@ class Graph:
         w = self.rng.normal(0.0, np.sqrt(2.0 / fan_in), shape).astype(np.float32)
         return w, self.rng.normal(0.0, 0.1, shape[out_axis]).astype(np.float32)
 
-    def _op(self, code: int, inputs: list[int], outputs: list[int], table: str,
-            **fields) -> None:
+    def _op(self, code: int, inputs: list[int], outputs: list[int], table: str, **fields) -> None:
         self.ops.append(Operator(code, inputs, outputs, table, fields))
 
     def conv2d(self, x: int, out_c: int, k: tuple[int, int], stride: int, name: str) -> int:
@@ -174,8 +180,16 @@ class Graph:
         wt, bt = self._weights(x, name, w, b, 0)
         shape = (n, _same_pad(h, k[0], stride)[0], _same_pad(w_, k[1], stride)[0], out_c)
         y = self._activation(name, shape, lambda: _conv_ref(self.refs[x], w, b, stride, False), True)
-        self._op(Op.CONV_2D, [x, wt, bt], [y], "Conv2DOptions", Padding=Padding.SAME,
-                 StrideW=stride, StrideH=stride, FusedActivationFunction=Act.RELU)
+        self._op(
+            Op.CONV_2D,
+            [x, wt, bt],
+            [y],
+            "Conv2DOptions",
+            Padding=Padding.SAME,
+            StrideW=stride,
+            StrideH=stride,
+            FusedActivationFunction=Act.RELU,
+        )
         return y
 
     def depthwise(self, x: int, name: str) -> int:
@@ -184,9 +198,17 @@ class Graph:
         w, b = self._init((1, 3, 3, shape[3]), 9, 3)
         wt, bt = self._weights(x, name, w, b, 3)
         y = self._activation(name, shape, lambda: _conv_ref(self.refs[x], w, b, 1, True), True)
-        self._op(Op.DEPTHWISE_CONV_2D, [x, wt, bt], [y], "DepthwiseConv2DOptions",
-                 Padding=Padding.SAME, StrideW=1, StrideH=1, DepthMultiplier=1,
-                 FusedActivationFunction=Act.RELU)
+        self._op(
+            Op.DEPTHWISE_CONV_2D,
+            [x, wt, bt],
+            [y],
+            "DepthwiseConv2DOptions",
+            Padding=Padding.SAME,
+            StrideW=1,
+            StrideH=1,
+            DepthMultiplier=1,
+            FusedActivationFunction=Act.RELU,
+        )
         return y
 
     def add(self, a: int, b: int, name: str) -> int:
@@ -198,24 +220,35 @@ class Graph:
     def const_int8(self, name: str, shape: tuple[int, ...], scale: float) -> int:
         """A random int8 constant (e.g. the second operand of a bias-like ADD)."""
         q = self.rng.integers(-127, 128, shape, dtype=np.int8)
-        return self._add(Tensor(name, shape, TensorType.INT8, Quant.single(scale, 0), q.tobytes()),
-                         q.astype(np.float32) * scale)
+        return self._add(
+            Tensor(name, shape, TensorType.INT8, Quant.single(scale, 0), q.tobytes()), q.astype(np.float32) * scale
+        )
 
     def global_avg_pool(self, x: int, name: str) -> int:
         """AVERAGE_POOL_2D over the whole map; int8 pooling needs in/out quant equal."""
         n, h, w, c = self.tensors[x].shape
-        y = self._activation(name, (n, 1, 1, c), lambda: self.refs[x].mean((1, 2), keepdims=True),
-                             False, self.tensors[x].quant)
-        self._op(Op.AVERAGE_POOL_2D, [x], [y], "Pool2DOptions", Padding=Padding.VALID,
-                 StrideW=1, StrideH=1, FilterWidth=w, FilterHeight=h)
+        y = self._activation(
+            name, (n, 1, 1, c), lambda: self.refs[x].mean((1, 2), keepdims=True), False, self.tensors[x].quant
+        )
+        self._op(
+            Op.AVERAGE_POOL_2D,
+            [x],
+            [y],
+            "Pool2DOptions",
+            Padding=Padding.VALID,
+            StrideW=1,
+            StrideH=1,
+            FilterWidth=w,
+            FilterHeight=h,
+        )
         return y
 
     def reshape(self, x: int, shape: tuple[int, ...], name: str) -> int:
         """RESHAPE with an int32 shape tensor input, as the converter emits it."""
-        st = self._add(Tensor(f"{name}/shape", (len(shape),), TensorType.INT32, None,
-                              np.array(shape, np.int32).tobytes()))
-        y = self._activation(name, shape, lambda: self.refs[x].reshape(-1, *shape[1:]), False,
-                             self.tensors[x].quant)
+        st = self._add(
+            Tensor(f"{name}/shape", (len(shape),), TensorType.INT32, None, np.array(shape, np.int32).tobytes())
+        )
+        y = self._activation(name, shape, lambda: self.refs[x].reshape(-1, *shape[1:]), False, self.tensors[x].quant)
         self._op(Op.RESHAPE, [x, st], [y], "ReshapeOptions", NewShape=tuple(shape))
         return y
 
@@ -233,8 +266,7 @@ class Graph:
 
     def softmax(self, x: int, name: str) -> int:
         """SOFTMAX; TFLM requires int8 output scale 1/256, zero_point -128."""
-        y = self._activation(name, self.tensors[x].shape, lambda: self.refs[x], False,
-                             Quant.single(1.0 / 256.0, -128))
+        y = self._activation(name, self.tensors[x].shape, lambda: self.refs[x], False, Quant.single(1.0 / 256.0, -128))
         self._op(Op.SOFTMAX, [x], [y], "SoftmaxOptions", Beta=1.0)
         return y
 
@@ -256,7 +288,7 @@ def _byte_vector(b: flatbuffers.Builder, data: bytes, align: int = 16) -> int:
     buffers (kernels read int32 biases / SIMD loads straight from flash)."""
     b.StartVector(1, len(data), align)
     b.head -= len(data)
-    b.Bytes[b.head:b.head + len(data)] = data
+    b.Bytes[b.head : b.head + len(data)] = data
     return b.EndVector()
 
 
@@ -274,8 +306,9 @@ def _int_vector(b: flatbuffers.Builder, values) -> int:
 def _write_buffers(b: flatbuffers.Builder, tensors: list[Tensor]) -> int:
     """Buffer 0 empty (converter convention), then one buffer per tensor
     (empty for activations), so tensor i uses buffer i + 1."""
-    offsets = [_table(b, "Buffer", Data=_byte_vector(b, data) if data else None)
-               for data in [None] + [t.data for t in tensors]]
+    offsets = [
+        _table(b, "Buffer", Data=_byte_vector(b, data) if data else None) for data in [None] + [t.data for t in tensors]
+    ]
     return _offset_vector(b, tflite.ModelStartBuffersVector, offsets)
 
 
@@ -283,7 +316,7 @@ def _write_tensors(b: flatbuffers.Builder, tensors: list[Tensor]) -> int:
     """Tensor tables; identical shape vectors and quant tables are shared
     (legal in flatbuffers) to keep 10k-op models small and fast to build."""
     shapes: dict[tuple, int] = {}
-    quants: dict[Optional[tuple], Optional[int]] = {None: None}
+    quants: dict[tuple | None, int | None] = {None: None}
     offsets = []
     for i, t in enumerate(tensors):
         name = b.CreateString(t.name)
@@ -293,10 +326,10 @@ def _write_tensors(b: flatbuffers.Builder, tensors: list[Tensor]) -> int:
         key = q and (q.scale.tobytes(), q.zero_point.tobytes(), q.dim)
         if key not in quants:
             scale, zp = b.CreateNumpyVector(q.scale), b.CreateNumpyVector(q.zero_point)
-            quants[key] = _table(b, "QuantizationParameters", Scale=scale, ZeroPoint=zp,
-                                 QuantizedDimension=q.dim)
-        offsets.append(_table(b, "Tensor", Shape=shapes[t.shape], Type=t.dtype, Buffer=i + 1,
-                              Name=name, Quantization=quants[key]))
+            quants[key] = _table(b, "QuantizationParameters", Scale=scale, ZeroPoint=zp, QuantizedDimension=q.dim)
+        offsets.append(
+            _table(b, "Tensor", Shape=shapes[t.shape], Type=t.dtype, Buffer=i + 1, Name=name, Quantization=quants[key])
+        )
     return _offset_vector(b, tflite.SubGraphStartTensorsVector, offsets)
 
 
@@ -306,9 +339,17 @@ def _write_operators(b: flatbuffers.Builder, ops: list[Operator], index: dict[in
         inputs, outputs = _int_vector(b, op.inputs), _int_vector(b, op.outputs)
         fields = {k: _int_vector(b, v) if isinstance(v, tuple) else v for k, v in op.fields.items()}
         options = _table(b, op.table, **fields)
-        offsets.append(_table(b, "Operator", OpcodeIndex=index[op.code], Inputs=inputs,
-                              Outputs=outputs, BuiltinOptionsType=getattr(Opt, op.table),
-                              BuiltinOptions=options))
+        offsets.append(
+            _table(
+                b,
+                "Operator",
+                OpcodeIndex=index[op.code],
+                Inputs=inputs,
+                Outputs=outputs,
+                BuiltinOptionsType=getattr(Opt, op.table),
+                BuiltinOptions=options,
+            )
+        )
     return _offset_vector(b, tflite.SubGraphStartOperatorsVector, offsets)
 
 
@@ -324,14 +365,22 @@ def serialize(graph: Graph) -> bytes:
     tensors = _write_tensors(b, graph.tensors)
     operators = _write_operators(b, graph.ops, {c: i for i, c in enumerate(codes)})
     inputs, outputs = _int_vector(b, graph.inputs), _int_vector(b, graph.outputs)
-    subgraph = _table(b, "SubGraph", Tensors=tensors, Inputs=inputs, Outputs=outputs,
-                      Operators=operators, Name=b.CreateString("main"))
-    opcodes = [_table(b, "OperatorCode", DeprecatedBuiltinCode=min(c, 127),
-                      Version=OP_VERSIONS[c], BuiltinCode=c) for c in codes]
-    model = _table(b, "Model", Version=3,
-                   OperatorCodes=_offset_vector(b, tflite.ModelStartOperatorCodesVector, opcodes),
-                   Subgraphs=_offset_vector(b, tflite.ModelStartSubgraphsVector, [subgraph]),
-                   Description=b.CreateString("arena models/generate.py"), Buffers=buffers)
+    subgraph = _table(
+        b, "SubGraph", Tensors=tensors, Inputs=inputs, Outputs=outputs, Operators=operators, Name=b.CreateString("main")
+    )
+    opcodes = [
+        _table(b, "OperatorCode", DeprecatedBuiltinCode=min(c, 127), Version=OP_VERSIONS[c], BuiltinCode=c)
+        for c in codes
+    ]
+    model = _table(
+        b,
+        "Model",
+        Version=3,
+        OperatorCodes=_offset_vector(b, tflite.ModelStartOperatorCodesVector, opcodes),
+        Subgraphs=_offset_vector(b, tflite.ModelStartSubgraphsVector, [subgraph]),
+        Description=b.CreateString("arena models/generate.py"),
+        Buffers=buffers,
+    )
     b.Finish(model, file_identifier=b"TFL3")
     return bytes(b.Output())
 
@@ -358,8 +407,9 @@ def build_ds_cnn_kws(seed: int = 0) -> bytes:
     return serialize(g)
 
 
-def build_synthetic(num_ops: int, seed: int = 0, residual_every: int = 0,
-                    shape: tuple[int, int, int, int] = (1, 8, 8, 16)) -> bytes:
+def build_synthetic(
+    num_ops: int, seed: int = 0, residual_every: int = 0, shape: tuple[int, int, int, int] = (1, 8, 8, 16)
+) -> bytes:
     """A `num_ops`-operator int8 model for scale benchmarks.
 
     Ops cycle DEPTHWISE_CONV_2D 3x3 / CONV_2D 1x1 / ADD(x, const [1,1,1,C]) on
@@ -404,11 +454,16 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--synthetic", type=int, metavar="N", help="N-op synthetic model")
-    parser.add_argument("--residual-every", type=int, default=0, metavar="K",
-                        help="synthetic: ADD joining the tensor from K ops earlier")
+    parser.add_argument(
+        "--residual-every",
+        type=int,
+        default=0,
+        metavar="K",
+        help="synthetic: ADD joining the tensor from K ops earlier",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("-o", "--output", type=Path, help=f"default: {DEFAULT_KWS_PATH}")
     args = parser.parse_args(argv)

@@ -61,8 +61,21 @@ EXHAUSTED = 2  # no packing within the capacity exists
 SIZE, ALIGN, INDEX, SECTION_LO, SECTION_HI = range(5)
 OFFSET, FLOOR, RANK = range(3)
 SECTION_FLOOR, TOTAL, CUTS, STAMP = range(4)
-(LO, HI, CURRENT, CURRENT_RANK, OWNER, LOWEST_TOP, FULLEST, TRIED, TRIED_RANK, PLACED,
- HATLESS_NODE, TRAIL_MARK, PENDING_MARK) = range(13)
+(
+    LO,
+    HI,
+    CURRENT,
+    CURRENT_RANK,
+    OWNER,
+    LOWEST_TOP,
+    FULLEST,
+    TRIED,
+    TRIED_RANK,
+    PLACED,
+    HATLESS_NODE,
+    TRAIL_MARK,
+    PENDING_MARK,
+) = range(13)
 NODE_ROWS = 13
 # Slots of ``State.counters``.
 DEPTH, NODES, ATTEMPTS, BACKTRACKS, TRAIL, RANKS, RANK_ROOM, PENDING, STARTED = range(9)
@@ -86,8 +99,7 @@ _INFINITY = 2**62
 #: live with it, sorted by low end.
 Tables = namedtuple(
     "Tables",
-    "buffers keys key_total first_buffer conflict_ptr conflict member_ptr member "
-    "obstacle_ptr obstacles",
+    "buffers keys key_total first_buffer conflict_ptr conflict member_ptr member obstacle_ptr obstacles",
 )
 
 #: The search state: per buffer OFFSET (NO_OFFSET while unplaced), FLOOR and RANK (position in
@@ -249,9 +261,7 @@ def _next_candidate(tables: Tables, state: State, depth: int, rules: int) -> int
             continue
         if floor > best_floor or (floor == best_floor and rank > best_rank):
             continue
-        if rules & CANONICAL and (
-            floor < node[CURRENT] or (floor == node[CURRENT] and rank < node[CURRENT_RANK])
-        ):
+        if rules & CANONICAL and (floor < node[CURRENT] or (floor == node[CURRENT] and rank < node[CURRENT_RANK])):
             continue
         if rules & DOMINANCE and floor >= node[LOWEST_TOP]:
             continue
@@ -283,8 +293,7 @@ def _split(tables: Tables, state: State, parent: int) -> bool:
     placed = state.nodes[parent, PLACED]
     lo, hi = state.nodes[parent, LO], state.nodes[parent, HI]
     split = False  # only boundaries the placed buffer crossed can have dropped to zero cuts
-    for boundary in range(max(lo, tables.buffers[SECTION_LO, placed]),
-                          min(hi, tables.buffers[SECTION_HI, placed]) - 1):
+    for boundary in range(max(lo, tables.buffers[SECTION_LO, placed]), min(hi, tables.buffers[SECTION_HI, placed]) - 1):
         split |= state.sections[CUTS, boundary] == 0
     if not split:
         return False
@@ -444,8 +453,7 @@ def _start(tables: Tables, state: State, rules: int) -> bool:
 
 
 @njit(cache=True, error_model="numpy")
-def run_search(tables: Tables, state: State, capacity: int, rules: int, node_limit: int,
-               attempt_budget: int) -> int:
+def run_search(tables: Tables, state: State, capacity: int, rules: int, node_limit: int, attempt_budget: int) -> int:
     """Search on from where the state stands (from the start, for a new state).
 
     Stops after ``attempt_budget`` more placements tried, or once ``node_limit`` nodes (placements

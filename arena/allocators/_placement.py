@@ -14,6 +14,22 @@ import numpy as np
 from arena.allocators.problem import Plan, PlanStatus, Problem, peak_of
 
 
+def size_order(problem: Problem) -> list[int]:
+    """Buffer indices largest first, longer-lived first among equal sizes, then by index.
+
+    The starting order of best-fit and of the hill climber (Vela starts from it too); one
+    definition so the two cannot drift apart.
+
+    >>> from arena.allocators.problem import Buffer
+    >>> size_order(Problem(buffers=(Buffer(name="a", size=16, first=0, last=0),
+    ...                             Buffer(name="b", size=32, first=0, last=0),
+    ...                             Buffer(name="c", size=16, first=0, last=2))))
+    [1, 2, 0]
+    """
+    buffers = problem.buffers
+    return sorted(range(len(buffers)), key=lambda i: (-buffers[i].size, buffers[i].first - buffers[i].last, i))
+
+
 def conflicts(problem: Problem) -> list[list[int]]:
     """For each buffer, the indices of the other buffers live at a common step with it.
 
@@ -100,17 +116,13 @@ def place_in_order(
         buffer = problem.buffers[index]
         if buffer.fixed_offset is not None:
             continue
-        occupied = [
-            (offsets[j], offsets[j] + problem.buffers[j].size) for j in neighbours[index] if placed[j]
-        ]
+        occupied = [(offsets[j], offsets[j] + problem.buffers[j].size) for j in neighbours[index] if placed[j]]
         offsets[index] = choose(buffer.size, buffer.alignment, occupied)
         placed[index] = True
     return offsets
 
 
-def heuristic_plan(
-    problem: Problem, offsets: Sequence[int], allocator: str, seconds: float, **stats: float
-) -> Plan:
+def heuristic_plan(problem: Problem, offsets: Sequence[int], allocator: str, seconds: float, **stats: float) -> Plan:
     """Wrap heuristic offsets as a plan; ``optimal`` when the peak meets the max-load bound."""
     peak = peak_of(problem, offsets)
     bound = problem.lower_bound_bytes()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from arena.allocators._placement import conflicts, heuristic_plan, place_in_order
+from arena.allocators._placement import conflicts, heuristic_plan, place_in_order, size_order
 from arena.allocators.problem import Plan, Problem
 
 
@@ -33,9 +33,6 @@ def best_fit(problem: Problem) -> Plan:
     ((0, 48, 0, 0), 64)
     """
     started = time.perf_counter()
-    order = sorted(
-        range(len(problem.buffers)),
-        key=lambda i: (-problem.buffers[i].size, problem.buffers[i].first - problem.buffers[i].last, i),
-    )
+    order = size_order(problem)
     offsets = place_in_order(problem, order, conflicts(problem), rule="best")
     return heuristic_plan(problem, offsets, "best-fit", time.perf_counter() - started)

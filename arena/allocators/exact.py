@@ -112,9 +112,7 @@ class ExactOptions:
         if not self.time_limit_seconds >= 0:
             raise ArenaError(f"time limit {self.time_limit_seconds} s is not a non-negative number")
         if not self.preorders or any(not key or set(key) - set(_PREORDER_KEYS) for key in self.preorders):
-            raise ArenaError(
-                f"preorders {self.preorders!r}: each must be letters of {''.join(_PREORDER_KEYS)}"
-            )
+            raise ArenaError(f"preorders {self.preorders!r}: each must be letters of {''.join(_PREORDER_KEYS)}")
 
     @property
     def rules(self) -> int:
@@ -185,8 +183,11 @@ def _obstacles(problem: Problem, free: _Int64s) -> tuple[_Int64s, _Int64s]:
     highs: list[int] = []
     for row, index in enumerate(free):
         buffer = problem.buffers[int(index)]
-        live = sorted((f.fixed_offset, f.fixed_offset + f.size) for f in fixed
-                      if f.overlaps_in_time(buffer) and f.fixed_offset is not None)
+        live = sorted(
+            (f.fixed_offset, f.fixed_offset + f.size)
+            for f in fixed
+            if f.overlaps_in_time(buffer) and f.fixed_offset is not None
+        )
         lows += [lo for lo, _ in live]
         highs += [hi for _, hi in live]
         pointer[row + 1] = len(lows)
@@ -201,8 +202,9 @@ def _lower_bound(problem: Problem, free: _Int64s, step: int) -> int:
     where some buffer starts. Fixed buffers may overlap each other, so their sizes are not
     simply added (``problem.lower_bound_bytes()`` adds them).
     """
-    bound = max((b.fixed_offset + b.size for b in problem.buffers if b.fixed_offset is not None),
-                default=0)  # a fixed buffer counts even when empty: the peak is its highest end
+    bound = max(
+        (b.fixed_offset + b.size for b in problem.buffers if b.fixed_offset is not None), default=0
+    )  # a fixed buffer counts even when empty: the peak is its highest end
     fixed = [b for b in problem.buffers if b.fixed_offset is not None and b.size > 0]
     start, loads = Problem(buffers=tuple(problem.buffers[i] for i in free.tolist())).load_per_step()
     if not loads.size:
@@ -210,8 +212,11 @@ def _lower_bound(problem: Problem, free: _Int64s, step: int) -> int:
     moments = {b.first for b in problem.buffers} if fixed else {start + int(np.argmax(loads))}
     for moment in sorted(m for m in moments if 0 <= m - start < loads.size):
         load = int(loads[moment - start])
-        covered = sorted((b.fixed_offset, b.fixed_offset + b.size) for b in fixed
-                         if b.first <= moment <= b.last and b.fixed_offset is not None)
+        covered = sorted(
+            (b.fixed_offset, b.fixed_offset + b.size)
+            for b in fixed
+            if b.first <= moment <= b.last and b.fixed_offset is not None
+        )
         height = space = 0  # walk up the covered ranges until ``load`` free bytes are passed
         for lo, hi in covered:
             if lo > height and space + lo - height >= load:
@@ -232,8 +237,19 @@ def _setup(problem: Problem) -> _Setup:
     free, sizes, firsts, lasts, lo, hi = (a[order] for a in (free, sizes, firsts, lasts, lo, hi))
     aligns = np.asarray([problem.buffers[int(i)].alignment for i in free], dtype=np.int64)
     fixed = [b for b in problem.buffers if b.fixed_offset is not None]  # empty ones too: an end
-    step = reduce(math.gcd, [*sizes.tolist(), *(a for a in aligns.tolist() if a > 1),
-                             *(b.size for b in fixed), *(b.fixed_offset or 0 for b in fixed)], 0) or 1
+    step = (
+        reduce(
+            math.gcd,
+            [
+                *sizes.tolist(),
+                *(a for a in aligns.tolist() if a > 1),
+                *(b.size for b in fixed),
+                *(b.fixed_offset or 0 for b in fixed),
+            ],
+            0,
+        )
+        or 1
+    )
     first_buffer = np.searchsorted(lo, np.arange(count + 1)).astype(np.int64)
     conflict_ptr, conflict = _conflicts(lo, hi, first_buffer)
     spans = hi - lo
@@ -248,22 +264,35 @@ def _setup(problem: Problem) -> _Setup:
     obstacle_ptr, obstacles = _obstacles(problem, free)
     tables = core.Tables(
         buffers=np.stack([sizes, aligns, free, lo, hi]).astype(np.int64),
-        keys=np.zeros((1, free.size), dtype=np.int64), key_total=np.zeros(1, dtype=np.bool_),
+        keys=np.zeros((1, free.size), dtype=np.int64),
+        key_total=np.zeros(1, dtype=np.bool_),
         first_buffer=first_buffer,
-        conflict_ptr=conflict_ptr, conflict=conflict, member_ptr=member_ptr, member=member,
-        obstacle_ptr=obstacle_ptr, obstacles=obstacles,
+        conflict_ptr=conflict_ptr,
+        conflict=conflict,
+        member_ptr=member_ptr,
+        member=member,
+        obstacle_ptr=obstacle_ptr,
+        obstacles=obstacles,
     )
     widths = lasts - firsts + 1
     neighbour_span = np.zeros(free.size, dtype=np.int64)
     for b in range(free.size):
-        others = conflict[conflict_ptr[b]:conflict_ptr[b + 1]]
+        others = conflict[conflict_ptr[b] : conflict_ptr[b + 1]]
         if others.size:
             neighbour_span[b] = hi[others].max() - lo[others].min()
     return _Setup(
-        free=free, tables=tables, totals=totals, cuts=cuts,
-        preorder={"W": widths, "A": widths * sizes, "Z": sizes,
-                  "T": np.asarray([totals[a:b].max() for a, b in zip(lo, hi, strict=True)], dtype=np.int64)},
-        section_trail=int((spans + neighbour_span).sum()) + 1, step=step,
+        free=free,
+        tables=tables,
+        totals=totals,
+        cuts=cuts,
+        preorder={
+            "W": widths,
+            "A": widths * sizes,
+            "Z": sizes,
+            "T": np.asarray([totals[a:b].max() for a, b in zip(lo, hi, strict=True)], dtype=np.int64),
+        },
+        section_trail=int((spans + neighbour_span).sum()) + 1,
+        step=step,
         lower_bound=_lower_bound(problem, free, step),
     )
 
@@ -283,11 +312,11 @@ def _new_state(setup: _Setup, preorder: str, rules: int) -> core.State:
     rank[np.lexsort([setup.free] + [-setup.preorder[letter] for letter in reversed(preorder)])] = np.arange(count)
     state = core.State(
         buffers=np.stack([np.full(count, core.NO_OFFSET), np.zeros(count), rank]).astype(np.int64),
-        sections=np.stack([np.zeros(sections), setup.totals, setup.cuts[:sections],
-                           np.zeros(sections)]).astype(np.int64),
+        sections=np.stack([np.zeros(sections), setup.totals, setup.cuts[:sections], np.zeros(sections)]).astype(
+            np.int64
+        ),
         nodes=np.zeros((count + 1, core.NODE_ROWS), dtype=np.int64),
-        trail=np.zeros((3, tables.conflict.size + setup.section_trail + _RANK_ROOM_PER_BUFFER * count),
-                       dtype=np.int64),
+        trail=np.zeros((3, tables.conflict.size + setup.section_trail + _RANK_ROOM_PER_BUFFER * count), dtype=np.int64),
         pending=np.zeros((3, sections + 1), dtype=np.int64),
         counters=np.zeros(core.COUNTERS, dtype=np.int64),
     )
@@ -339,8 +368,10 @@ class _Probe:
 
     def counts(self) -> tuple[int, int]:
         """Nodes and backtracks so far, over all its searches."""
-        return (sum(int(state.counters[core.NODES]) for _, state in self.searches),
-                sum(int(state.counters[core.BACKTRACKS]) for _, state in self.searches))
+        return (
+            sum(int(state.counters[core.NODES]) for _, state in self.searches),
+            sum(int(state.counters[core.BACKTRACKS]) for _, state in self.searches),
+        )
 
 
 def _compile() -> None:
@@ -403,14 +434,17 @@ class _Progress:
     def stats(self) -> dict[str, float]:
         """Search counters over every probe, and the bound."""
         kept = [probe.counts() for probe in self.probes.values()]
-        return {"nodes": self.nodes + sum(n for n, _ in kept),
-                "backtracks": self.backtracks + sum(b for _, b in kept),
-                "searches": self.searches + sum(len(p.searches) for p in self.probes.values()),
-                "bound_bytes": self.lower}
+        return {
+            "nodes": self.nodes + sum(n for n, _ in kept),
+            "backtracks": self.backtracks + sum(b for _, b in kept),
+            "searches": self.searches + sum(len(p.searches) for p in self.probes.values()),
+            "bound_bytes": self.lower,
+        }
 
 
-def _ask(problem: Problem, setup: _Setup, progress: _Progress, capacity: int, options: ExactOptions,
-         deadline: float) -> int:
+def _ask(
+    problem: Problem, setup: _Setup, progress: _Progress, capacity: int, options: ExactOptions, deadline: float
+) -> int:
     """Ask whether ``capacity`` fits by ``deadline``, and fold the answer into ``progress``.
 
     The probe for ``capacity`` is resumed if one is kept; probes that can no longer tell
@@ -431,13 +465,17 @@ def _ask(problem: Problem, setup: _Setup, progress: _Progress, capacity: int, op
     for kept in list(progress.probes):
         if not progress.lower <= kept < progress.peak or len(progress.probes) > _KEPT_PROBES:
             progress.let_go(kept)
-    logger.debug("capacity %d: %s; best %d, bound %d", capacity,
-                 ("undecided", "fits", "infeasible")[status], progress.peak, progress.lower)
+    logger.debug(
+        "capacity %d: %s; best %d, bound %d",
+        capacity,
+        ("undecided", "fits", "infeasible")[status],
+        progress.peak,
+        progress.lower,
+    )
     return status
 
 
-def _minimize(problem: Problem, setup: _Setup, progress: _Progress, options: ExactOptions,
-              deadline: float) -> None:
+def _minimize(problem: Problem, setup: _Setup, progress: _Progress, options: ExactOptions, deadline: float) -> None:
     """Lower the peak and raise the bound until they meet or time runs out.
 
     Each round asks below the best peak by a stride that doubles after a fit and halves after a
@@ -534,5 +572,26 @@ def exact(problem: Problem, options: ExactOptions = ExactOptions()) -> Plan:
     stats = progress.stats() | {"seconds": time.perf_counter() - started, "infeasible": int(infeasible)}
     if fitted:
         stats["fit_seconds"] = fit_seconds
-    return Plan(offsets=progress.offsets, peak_bytes=progress.peak, allocator="exact", status=status,
-                lower_bound_bytes=progress.lower, stats=stats)
+    return Plan(
+        offsets=progress.offsets,
+        peak_bytes=progress.peak,
+        allocator="exact",
+        status=status,
+        lower_bound_bytes=progress.lower,
+        stats=stats,
+    )
+
+
+def exact_within(problem: Problem, *, time_limit_seconds: float | None = None) -> Plan:
+    """The exact allocator with a plain time limit, the registry's calling convention.
+
+    Without a limit it searches for the registry's default time for ``exact``.
+
+    >>> from arena.allocators.problem import Buffer, Problem
+    >>> exact_within(Problem(buffers=(Buffer(name="a", size=16, first=0, last=0),))).peak_bytes
+    16
+    """
+    from arena.allocators.registry import ALLOCATORS
+
+    seconds = time_limit_seconds if time_limit_seconds is not None else ALLOCATORS["exact"].default_seconds
+    return exact(problem, ExactOptions() if seconds is None else ExactOptions(time_limit_seconds=seconds))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 import time
 
-from arena.allocators._placement import conflicts, heuristic_plan, place_in_order
+from arena.allocators._placement import conflicts, heuristic_plan, place_in_order, size_order
 from arena.allocators.best_fit import best_fit
 from arena.allocators.problem import Plan, Problem, peak_of
 
@@ -24,10 +24,7 @@ DEFAULT_TIME_LIMIT_SECONDS = 2.0
 
 def _initial_order(problem: Problem) -> list[int]:
     """Largest first, longer-lived first among equal sizes: Vela's starting point too."""
-    return sorted(
-        range(len(problem.buffers)),
-        key=lambda i: (-problem.buffers[i].size, problem.buffers[i].first - problem.buffers[i].last, i),
-    )
+    return size_order(problem)
 
 
 def hill_climb(
@@ -69,9 +66,7 @@ def hill_climb(
             break
         moves += 1
         position = {index: rank for rank, index in enumerate(order)}
-        top = [
-            i for i, b in enumerate(problem.buffers) if offsets[i] + b.size == peak and b.fixed_offset is None
-        ]
+        top = [i for i, b in enumerate(problem.buffers) if offsets[i] + b.size == peak and b.fixed_offset is None]
         if not top:
             break
         chosen = rng.choice(top)

@@ -14,12 +14,7 @@ import io
 import re
 
 from arena.allocators.problem import Buffer, Plan, Problem
-from arena.errors import ArenaError
-
-
-class ProblemFileError(ArenaError):
-    """A problem CSV that does not parse or describes impossible buffers."""
-
+from arena.errors import ProblemFileError
 
 _REQUIRED = ("id", "lower", "upper", "size")
 #: A plain decimal integer: ``int()`` alone would also take ``1_000`` and other scripts' digits.
@@ -49,9 +44,7 @@ def _int_field(row: dict[str, str], column: str, line: int, label: str) -> int:
 def _check_row(name: str, lower: int, upper: int, size: int, line: int, label: str) -> None:
     where = f"{label}: line {line}: buffer {_shown(name)}"
     if upper <= lower:
-        raise ProblemFileError(
-            f"{where} has upper {upper} <= lower {lower} (intervals are half-open [lower, upper))"
-        )
+        raise ProblemFileError(f"{where} has upper {upper} <= lower {lower} (intervals are half-open [lower, upper))")
     if lower < 0 or upper > MAX_STEP:
         raise ProblemFileError(f"{where} is live in [{lower}, {upper}), outside the steps 0 to {MAX_STEP:,}")
     if size < 0:
@@ -71,7 +64,7 @@ def parse_problem_csv(text: str, label: str = "problem.csv", capacity: int | Non
     >>> parse_problem_csv("id,lower,upper,size\\n1,5,5,8\\n", "x.csv")
     Traceback (most recent call last):
     ...
-    arena.allocators.minimalloc_csv.ProblemFileError: x.csv: line 2: buffer '1' has upper 5 <= lower 5 (intervals are half-open [lower, upper))
+    arena.errors.ProblemFileError: x.csv: line 2: buffer '1' has upper 5 <= lower 5 (intervals are half-open [lower, upper))
     """
     reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff")))  # a BOM, as Excel writes
     try:

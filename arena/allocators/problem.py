@@ -57,9 +57,7 @@ class Buffer:
         if self.size < 0:
             raise ProblemError(f"buffer {self.name!r}: size {self.size} is negative")
         if self.first > self.last:
-            raise ProblemError(
-                f"buffer {self.name!r}: first step {self.first} is after last step {self.last}"
-            )
+            raise ProblemError(f"buffer {self.name!r}: first step {self.first} is after last step {self.last}")
         if self.alignment < 1 or self.alignment & (self.alignment - 1):
             raise ProblemError(f"buffer {self.name!r}: alignment {self.alignment} is not a power of two")
         if self.fixed_offset is not None and self.fixed_offset < 0:

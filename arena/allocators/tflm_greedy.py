@@ -110,9 +110,7 @@ def tflm_greedy(problem: Problem) -> Plan:
         if buffer.fixed_offset is not None:
             offset = buffer.fixed_offset
         else:
-            live = np.flatnonzero(
-                (placed_first[:placed] <= buffer.last) & (placed_last[:placed] >= buffer.first)
-            )
+            live = np.flatnonzero((placed_first[:placed] <= buffer.last) & (placed_last[:placed] >= buffer.first))
             walk = live[np.argsort(placed_offset[live], kind="stable")]
             offset = _first_fit_offset(buffer.size, placed_offset[walk], placed_end[walk])
         offsets[index] = offset

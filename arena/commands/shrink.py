@@ -98,9 +98,7 @@ def _evaluate(data: bytes, label: str, kernels: str, time_limit_seconds: float |
     return model, _best_plan(model, table, time_limit_seconds).peak_bytes
 
 
-def _step_plans(
-    model: Model, table: LifetimeTable, time_limit_seconds: float | None
-) -> list[tuple[str, GroupedPlan]]:
+def _step_plans(model: Model, table: LifetimeTable, time_limit_seconds: float | None) -> list[tuple[str, GroupedPlan]]:
     """The best plan after each in-place step: ``alias`` (none or aliases), ``overlap`` (plus overlaps)."""
     from arena.shrink.overlap import find_overlaps
 
@@ -111,7 +109,9 @@ def _step_plans(
 
     def best(*relation_sets: tuple[Alias, ...]) -> GroupedPlan:
         plans = [
-            plan_shaped(model, table, r, time_limit_seconds=time_limit_seconds or 0.0, exact=time_limit_seconds is not None)
+            plan_shaped(
+                model, table, r, time_limit_seconds=time_limit_seconds or 0.0, exact=time_limit_seconds is not None
+            )
             for r in relation_sets
         ]
         return min(plans, key=lambda p: (p.peak_bytes, len(p.aliases)))
@@ -185,7 +185,7 @@ def shrink_model(
         For an unreadable or unsupported model, or a negative ``max_mac_overhead``.
     """
     from arena.cost.macs import count_model
-    from arena.planning import plan_model
+    from arena.plan.pipeline import plan_model
 
     if max_mac_overhead < 0:
         raise ArenaError(f"--max-mac-overhead must be >= 0, got {max_mac_overhead:g}")
@@ -240,9 +240,9 @@ def _finish(
     seed: int,
 ) -> ShrinkResult:
     """Embed the final plan, re-derive what TFLM will do with it, simulate and (optionally) run it."""
-    from arena.export.offline_model import embed_offline_plan
     from arena.lifetimes import BufferKind, derive_lifetimes
-    from arena.planning import plan_model
+    from arena.model.writer import embed_offline_plan
+    from arena.plan.pipeline import plan_model
     from arena.proofs.alias_simulate import simulate_aliased
 
     label = original.display_name

@@ -181,6 +181,4 @@ def load_cycle_model(core: str, kernels: str) -> CycleModel:
         if model.core == core and model.kernels == kernels:
             return model
     known = ", ".join(model.name for model in cycle_models())
-    raise ArenaError(
-        f"no cycle model for core {core!r} with kernels {kernels!r}; available (core/kernels): {known}"
-    )
+    raise ArenaError(f"no cycle model for core {core!r} with kernels {kernels!r}; available (core/kernels): {known}")

@@ -112,9 +112,7 @@ def _warnings(counts: ModelCounts, cycle_model: CycleModel, subgraph_count: int)
         )
     uncosted = Counter(op.op_name for op in counts.ops if op.kind is OpKind.OTHER)
     if uncosted:
-        names = ", ".join(
-            f"{name} x{number}" if number > 1 else name for name, number in sorted(uncosted.items())
-        )
+        names = ", ".join(f"{name} x{number}" if number > 1 else name for name, number in sorted(uncosted.items()))
         per_element = cycle_model.cycles_per_element[OpKind.OTHER].value
         warnings.append(
             f"no cost rule for {uncosted.total()} op(s) ({names}):"
@@ -129,9 +127,7 @@ def _warnings(counts: ModelCounts, cycle_model: CycleModel, subgraph_count: int)
             " the cycle model is for int8 kernels"
         )
     if subgraph_count > 1:
-        warnings.append(
-            f"model has {subgraph_count} subgraphs: each op is costed once, however often IF/WHILE run it"
-        )
+        warnings.append(f"model has {subgraph_count} subgraphs: each op is costed once, however often IF/WHILE run it")
     return warnings
 
 

@@ -337,13 +337,9 @@ def predict_rows(
     predictions = []
     for row in rows:
         power = power_mw.get(row.board)
-        cost = cost_from_counts(
-            counts[row.benchmark], models[row.core], clock_hz=row.clock_hz, active_power_mw=power
-        )
+        cost = cost_from_counts(counts[row.benchmark], models[row.core], clock_hz=row.clock_hz, active_power_mw=power)
         predictions.append(
-            RowPrediction(
-                row=row, latency_ms=cost.latency_ms, energy_uj=cost.energy_uj, active_power_mw=power
-            )
+            RowPrediction(row=row, latency_ms=cost.latency_ms, energy_uj=cost.energy_uj, active_power_mw=power)
         )
     return tuple(predictions)
 
@@ -364,9 +360,7 @@ def leave_one_out(
     for held_out in rows:
         others = [row for row in rows if row is not held_out]
         fit = fit_cycle_models(others, counts, base_models, options)
-        predictions.extend(
-            predict_rows([held_out], counts, fitted_models(fit, base_models), board_power_mw(others))
-        )
+        predictions.extend(predict_rows([held_out], counts, fitted_models(fit, base_models), board_power_mw(others)))
     return tuple(predictions)
 
 

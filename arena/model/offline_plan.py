@@ -46,8 +46,7 @@ def decode_offline_plan(words: bytes | memoryview, label: str = "model") -> Offl
     version, subgraph_count, count = struct.unpack_from("<iii", raw, 0)
     if count < 0 or 12 + 4 * count > len(raw):
         raise UnsupportedModelError(
-            f"{label}: {OFFLINE_PLAN_METADATA} metadata declares {count} offsets"
-            f" but holds {(len(raw) - 12) // 4}"
+            f"{label}: {OFFLINE_PLAN_METADATA} metadata declares {count} offsets but holds {(len(raw) - 12) // 4}"
         )
     offsets = struct.unpack_from(f"<{count}i", raw, 12)
     return OfflinePlan(version=version, subgraph_count=subgraph_count, offsets=tuple(offsets))

@@ -239,9 +239,7 @@ def _tensor(
     )
 
 
-def _operator(
-    decoder: _Decoder, fb_op: Any, index: int, opcodes: list[tuple[int, str, str | None, int]]
-) -> Operator:
+def _operator(decoder: _Decoder, fb_op: Any, index: int, opcodes: list[tuple[int, str, str | None, int]]) -> Operator:
     opcode_index = int(fb_op.OpcodeIndex())
     if not 0 <= opcode_index < len(opcodes):
         raise IndexError(f"opcode index {opcode_index} out of range ({len(opcodes)} operator codes)")
@@ -430,6 +428,4 @@ def buffer_bytes(model: Model, buffer_index: int) -> memoryview:
             raise IndexError(f"data [{start}, {start + length}) past end of file")
         return memoryview(model.data)[start : start + length]
     except _DECODE_ERRORS as error:
-        raise ModelFormatError(
-            f"{model.display_name}: cannot read buffer {buffer_index} ({error})"
-        ) from error
+        raise ModelFormatError(f"{model.display_name}: cannot read buffer {buffer_index} ({error})") from error

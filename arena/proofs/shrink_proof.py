@@ -47,8 +47,9 @@ def prove_in_tflm(original: Model, shrunk_bytes: bytes, *, seed: int = 0, timeou
     """Run both models in TFLM on the same seeded inputs and compare every output byte."""
     import numpy as np
 
-    from arena.execute import REFERENCE_ARENA_BYTES, _run_child, default_arena_size, make_inputs
     from arena.lifetimes import derive_lifetimes
+    from arena.proofs.inputs import make_inputs
+    from arena.proofs.tflm_run import REFERENCE_ARENA_BYTES, _run_child, default_arena_size
 
     shrunk = read_model_bytes(shrunk_bytes, original.path)
     graph = original.subgraphs[0]

@@ -154,16 +154,12 @@ def _target_from_table(table: Mapping[str, object], where: str) -> Target:
     for key, value in table.items():
         types = _FIELD_TYPES[key]
         if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
-            raise ArenaError(
-                f"{label}: {key} must be {' or '.join(t.__name__ for t in types)}, got {value!r}"
-            )
+            raise ArenaError(f"{label}: {key} must be {' or '.join(t.__name__ for t in types)}, got {value!r}")
     values = dict(table)
     try:
         values["fpu"] = Fpu(str(values["fpu"]))
     except ValueError:
-        raise ArenaError(
-            f"{label}: fpu must be one of {[f.value for f in Fpu]}, got {values['fpu']!r}"
-        ) from None
+        raise ArenaError(f"{label}: fpu must be one of {[f.value for f in Fpu]}, got {values['fpu']!r}") from None
     uncertain = values.get("uncertain", [])
     assert isinstance(uncertain, list)
     values["uncertain"] = tuple(str(item) for item in uncertain)
@@ -298,9 +294,7 @@ def with_overrides(
         if value is None:
             continue
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise ArenaError(
-                f"target {target.name!r}: {field} override must be a positive integer, got {value!r}"
-            )
+            raise ArenaError(f"target {target.name!r}: {field} override must be a positive integer, got {value!r}")
         changes[field] = value
     if not changes:
         return target

@@ -17,8 +17,15 @@ from arena.allocators.validate import ViolationKind, validate_plan
 from arena.errors import ArenaError
 from conftest import model_id, shared_model_paths
 
-RULES = ("canonical_order", "dominance", "section_bounds", "unplaced_floor", "monotonic_floor",
-         "hatless_pruning", "decomposition")
+RULES = (
+    "canonical_order",
+    "dominance",
+    "section_bounds",
+    "unplaced_floor",
+    "monotonic_floor",
+    "hatless_pruning",
+    "decomposition",
+)
 
 
 def brute_force_peak(problem: Problem) -> int:
@@ -42,8 +49,7 @@ def brute_force_peak(problem: Problem) -> int:
         for buffer in order:
             meets = [(o, o + b.size) for b, o in placed if b.overlaps_in_time(buffer) and b.size]
             starts = sorted({0} | {-(-end // buffer.alignment) * buffer.alignment for _, end in meets})
-            offset = next(x for x in starts
-                          if all(x + buffer.size <= lo or hi <= x for lo, hi in meets))
+            offset = next(x for x in starts if all(x + buffer.size <= lo or hi <= x for lo, hi in meets))
             placed.append((buffer, offset))
         peak = max((o + b.size for b, o in placed), default=0)
         best = peak if best is None else min(best, peak)
@@ -51,8 +57,7 @@ def brute_force_peak(problem: Problem) -> int:
 
 
 @st.composite
-def problems(draw: st.DrawFn, max_buffers: int = 6, fixed: bool = True,
-             aligned_sizes: bool = False) -> Problem:
+def problems(draw: st.DrawFn, max_buffers: int = 6, fixed: bool = True, aligned_sizes: bool = False) -> Problem:
     """Small problems: any sizes and alignments, sometimes fixed buffers (which may overlap).
 
     With ``aligned_sizes``, all buffers share one alignment that divides every size, as in
@@ -66,11 +71,16 @@ def problems(draw: st.DrawFn, max_buffers: int = 6, fixed: bool = True,
         alignment = common if aligned_sizes else draw(st.sampled_from((1, 1, 2, 4, 16)))
         place = draw(st.none() | st.integers(0, 6)) if fixed and draw(st.integers(0, 4)) == 0 else None
         size = draw(st.integers(0, 40))
-        buffers.append(Buffer(
-            name=f"b{index}", size=size * alignment if aligned_sizes else size, first=first,
-            last=first + draw(st.integers(0, 4)), alignment=alignment,
-            fixed_offset=None if place is None else place * alignment * 8,
-        ))
+        buffers.append(
+            Buffer(
+                name=f"b{index}",
+                size=size * alignment if aligned_sizes else size,
+                first=first,
+                last=first + draw(st.integers(0, 4)),
+                alignment=alignment,
+                fixed_offset=None if place is None else place * alignment * 8,
+            )
+        )
     return Problem(buffers=tuple(buffers))
 
 
@@ -91,10 +101,14 @@ def is_valid(problem: Problem, plan: Plan, *, over_capacity: bool = False) -> bo
 def test_hand_worked_pair_sharing_a_gap() -> None:
     # a [0..1] and c [2..3] never meet, so both can sit at 0 beside b [1..2] at 32; d [0..0]
     # meets only a and goes at 32. The busiest steps hold 48 bytes, so 48 is optimal.
-    problem = Problem(buffers=(Buffer(name="a", size=32, first=0, last=1),
-                               Buffer(name="b", size=16, first=1, last=2),
-                               Buffer(name="c", size=32, first=2, last=3),
-                               Buffer(name="d", size=16, first=0, last=0)))
+    problem = Problem(
+        buffers=(
+            Buffer(name="a", size=32, first=0, last=1),
+            Buffer(name="b", size=16, first=1, last=2),
+            Buffer(name="c", size=32, first=2, last=3),
+            Buffer(name="d", size=16, first=0, last=0),
+        )
+    )
     plan = exact(problem)
     assert is_valid(problem, plan)
     assert (plan.peak_bytes, plan.status, plan.lower_bound_bytes) == (48, PlanStatus.OPTIMAL, 48)
@@ -104,8 +118,12 @@ def test_optimum_above_the_load_bound_is_proven_by_search() -> None:
     # A fixed buffer holds bytes [16, 32) at step 0. The 32-byte free buffer cannot use the
     # 16-byte gap below it, so it goes at 32: peak 64. The load bound only knows that 32 free
     # bytes must fit beside 16 fixed ones (48); the search must prove 48..63 impossible.
-    problem = Problem(buffers=(Buffer(name="fixed", size=16, first=0, last=0, fixed_offset=16),
-                               Buffer(name="free", size=32, first=0, last=0)))
+    problem = Problem(
+        buffers=(
+            Buffer(name="fixed", size=16, first=0, last=0, fixed_offset=16),
+            Buffer(name="free", size=32, first=0, last=0),
+        )
+    )
     plan = exact(problem)
     assert plan.offsets == (16, 32)
     assert (plan.peak_bytes, plan.status, plan.lower_bound_bytes) == (64, PlanStatus.OPTIMAL, 64)
@@ -114,9 +132,13 @@ def test_optimum_above_the_load_bound_is_proven_by_search() -> None:
 def test_overlapping_fixed_buffers_are_kept_and_avoided() -> None:
     # f1 [0, 32) and f2 [16, 48) overlap each other (allowed: an offline plan said so); the free
     # buffer lives with both and fits neither below nor between them, so it goes at 48.
-    problem = Problem(buffers=(Buffer(name="f1", size=32, first=0, last=3, fixed_offset=0),
-                               Buffer(name="f2", size=32, first=0, last=3, fixed_offset=16),
-                               Buffer(name="x", size=16, first=1, last=2, alignment=16)))
+    problem = Problem(
+        buffers=(
+            Buffer(name="f1", size=32, first=0, last=3, fixed_offset=0),
+            Buffer(name="f2", size=32, first=0, last=3, fixed_offset=16),
+            Buffer(name="x", size=16, first=1, last=2, alignment=16),
+        )
+    )
     plan = exact(problem)
     assert plan.offsets == (0, 16, 48)
     assert is_valid(problem, plan)
@@ -125,8 +147,9 @@ def test_overlapping_fixed_buffers_are_kept_and_avoided() -> None:
 
 def test_capacity_below_the_optimum_is_reported_infeasible() -> None:
     # Two 16-byte buffers live together need 32 bytes; capacity 24 cannot hold them.
-    problem = Problem(buffers=(Buffer(name="a", size=16, first=0, last=1),
-                               Buffer(name="b", size=16, first=1, last=2)), capacity=24)
+    problem = Problem(
+        buffers=(Buffer(name="a", size=16, first=0, last=1), Buffer(name="b", size=16, first=1, last=2)), capacity=24
+    )
     plan = exact(problem)
     assert plan.stats["infeasible"] == 1
     assert plan.status is PlanStatus.INFEASIBLE
@@ -142,7 +165,8 @@ def test_bad_options_are_rejected() -> None:
 
 
 @pytest.mark.parametrize(
-    "switches", list(itertools.product((True, False), repeat=len(RULES))),
+    "switches",
+    list(itertools.product((True, False), repeat=len(RULES))),
     ids=lambda s: "".join("1" if on else "0" for on in s),
 )
 @settings(max_examples=12, deadline=None)
@@ -171,8 +195,7 @@ def test_never_worse_than_a_registered_allocator(problem: Problem) -> None:
 
 @settings(max_examples=150, deadline=None)
 @given(problem=problems(), slack=st.integers(-3, 3), minimize=st.booleans())
-def test_capacity_is_met_exactly_when_the_optimum_fits(problem: Problem, slack: int,
-                                                        minimize: bool) -> None:
+def test_capacity_is_met_exactly_when_the_optimum_fits(problem: Problem, slack: int, minimize: bool) -> None:
     optimum = brute_force_peak(problem)
     capacity = max(optimum + slack, 0)
     bounded = dataclasses.replace(problem, capacity=capacity)

@@ -29,9 +29,7 @@ def test_first_gap_that_fits_is_taken() -> None:
     # big [0..3] 64 B at 0. x [0..0] 32 B goes above it at 64. y [2..2] 16 B overlaps only big:
     # walk: big at 0 -> gap 0 - 0 < 16, candidate 64; end of list -> 64. z [0..0] 16 B overlaps
     # big and x: candidate 64 after big, next x at 64: gap 0 < 16, candidate 96 -> 96.
-    problem = Problem(
-        buffers=(_buf("big", 64, 0, 3), _buf("x", 32, 0, 0), _buf("y", 16, 2, 2), _buf("z", 16, 0, 0))
-    )
+    problem = Problem(buffers=(_buf("big", 64, 0, 3), _buf("x", 32, 0, 0), _buf("y", 16, 2, 2), _buf("z", 16, 0, 0)))
     plan = tflm_greedy(problem)
     assert plan.offsets == (0, 64, 64, 96)
     assert plan.peak_bytes == 112
@@ -68,8 +66,7 @@ buffers = st.lists(
 ).map(
     lambda rows: Problem(
         buffers=tuple(
-            Buffer(name=f"b{i}", size=16 * s, first=f, last=f + d, alignment=16)
-            for i, (s, f, d) in enumerate(rows)
+            Buffer(name=f"b{i}", size=16 * s, first=f, last=f + d, alignment=16) for i, (s, f, d) in enumerate(rows)
         )
     )
 )

@@ -7,9 +7,7 @@ from arena.allocators.validate import ViolationKind, validate_plan
 
 
 def _plan(offsets: tuple[int, ...], peak: int) -> Plan:
-    return Plan(
-        offsets=offsets, peak_bytes=peak, allocator="hand", status=PlanStatus.HEURISTIC, lower_bound_bytes=0
-    )
+    return Plan(offsets=offsets, peak_bytes=peak, allocator="hand", status=PlanStatus.HEURISTIC, lower_bound_bytes=0)
 
 
 PROBLEM = Problem(

@@ -35,9 +35,7 @@ def test_cost_totals_and_rate(shared_dir: Path) -> None:
     assert doc["total"]["latency_ms"] > 0 and doc["total"]["energy_uj"] > 0
     # The layers' cycles add up to the total, and latency is cycles at the 120 MHz clock.
     assert sum(layer["cycles"] for layer in doc["layers"]) == doc["total"]["cycles"]
-    assert (
-        abs(doc["total"]["latency_ms"] - doc["total"]["cycles"] / 120e3) < 1e-6 * doc["total"]["latency_ms"]
-    )
+    assert abs(doc["total"]["latency_ms"] - doc["total"]["cycles"] / 120e3) < 1e-6 * doc["total"]["latency_ms"]
     # A rate faster than one inference takes cannot be met: a verdict, exit 1.
     too_fast = str(2 * 1000 / doc["total"]["latency_ms"])
     assert _run("cost", model, "--target", "nucleo-l4r5zi", "--rate", too_fast)[0] == 1

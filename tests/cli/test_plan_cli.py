@@ -82,10 +82,7 @@ def test_truncated_model(tmp_path: Path) -> None:
 
 def test_missing_file() -> None:
     code, _, err = _run("plan", "no/such/model.tflite")
-    assert (
-        code == 2
-        and err.strip() == "arena: error: model.tflite: cannot read model file (No such file or directory)"
-    )
+    assert code == 2 and err.strip() == "arena: error: model.tflite: cannot read model file (No such file or directory)"
 
 
 def test_unsupported_model(shared_dir: Path) -> None:

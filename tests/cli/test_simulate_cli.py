@@ -38,9 +38,7 @@ def test_hand_broken_plan_file_is_caught(tmp_path: Path) -> None:
     doc = json.loads(out)
     assert code == 1 and doc["ok"] is False and doc["safe"] is False
     names = {rows[0]["name"], rows[1]["name"]}
-    assert any(
-        names <= {c["victim"], c["writer"]} or all(n in c["message"] for n in names) for c in doc["clobbers"]
-    )
+    assert any(names <= {c["victim"], c["writer"]} or all(n in c["message"] for n in names) for c in doc["clobbers"])
 
 
 def test_plan_file_for_another_model_is_bad_input(tmp_path: Path) -> None:

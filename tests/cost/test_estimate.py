@@ -13,10 +13,10 @@ import pytest
 
 from arena.cost import estimate_cost, load_cycle_model
 from arena.cost.macs import OpKind
-from arena.cost.render import cost_document, render_cost_json, render_cost_text
 from arena.errors import ArenaError
 from arena.model import read_model
 from arena.model.records import Model, Subgraph
+from arena.render.cost import cost_document, render_cost_json, render_cost_text
 from conftest import BUNDLED_MODELS, make_model, operator, tensor
 
 KWS = BUNDLED_MODELS / "kws_ds_cnn_int8.tflite"
@@ -95,9 +95,7 @@ def test_rate_out_of_reach_is_a_verdict_not_an_error() -> None:
 
 
 def test_unknown_sleep_power_counts_inference_energy_only() -> None:
-    cost = estimate_cost(
-        fc_model(), core=M33, kernels="cmsis-nn", clock_hz=CLOCK_HZ, active_power_mw=50.0, rate_hz=1.0
-    )
+    cost = estimate_cost(fc_model(), core=M33, kernels="cmsis-nn", clock_hz=CLOCK_HZ, active_power_mw=50.0, rate_hz=1.0)
     assert cost.energy_uj is not None
     assert cost.average_power_mw == pytest.approx(cost.energy_uj / 1000)
     assert any("sleep power unknown" in warning for warning in cost.warnings)

@@ -43,9 +43,7 @@ def synthetic_counts() -> dict[str, ModelCounts]:
     """Four made-up models with different mixes of conv, depthwise, FC and elementwise work."""
 
     def op(index: int, kind: OpKind, macs: int, elements: int) -> OpCount:
-        return OpCount(
-            subgraph_index=0, op_index=index, op_name=kind.upper(), kind=kind, macs=macs, elements=elements
-        )
+        return OpCount(subgraph_index=0, op_index=index, op_name=kind.upper(), kind=kind, macs=macs, elements=elements)
 
     mixes = {
         "convs": [op(0, OpKind.CONV, 9_000_000, 20_000), op(1, OpKind.ELEMENTWISE, 0, 5_000)],
@@ -178,14 +176,10 @@ def test_shipped_coefficients_are_the_fit(
         fc = core.cycles_per_mac * fit.fc_ratio
         assert shipped.cycles_per_mac[OpKind.FULLY_CONNECTED].value == pytest.approx(fc, rel=5e-4)
         assert shipped.cycles_per_mac[OpKind.RECURRENT].value == pytest.approx(fc, rel=5e-4)
-        assert shipped.cycles_per_element[OpKind.CONV].value == pytest.approx(
-            core.cycles_per_element, rel=5e-4
-        )
+        assert shipped.cycles_per_element[OpKind.CONV].value == pytest.approx(core.cycles_per_element, rel=5e-4)
         reference = load_cycle_model(core.core, "reference")
         for kind, coefficient in shipped.cycles_per_mac.items():
-            assert reference.cycles_per_mac[kind].value == pytest.approx(
-                coefficient.value * CMSIS_NN_SPEEDUP, rel=5e-4
-            )
+            assert reference.cycles_per_mac[kind].value == pytest.approx(coefficient.value * CMSIS_NN_SPEEDUP, rel=5e-4)
 
 
 def test_calibration_reproduced_within_tolerance(

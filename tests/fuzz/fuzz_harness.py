@@ -25,14 +25,15 @@ from arena.allocators import get_allocator
 from arena.allocators.hill_climb import hill_climb
 from arena.allocators.problem import Plan, Problem
 from arena.allocators.validate import ViolationKind, validate_plan
-from arena.costing import cost_model_on_target
+from arena.commands.cost import cost_model_on_target
+from arena.commands.pack import pack_file
 from arena.errors import ArenaError
 from arena.model.reader import read_model_bytes
 from arena.model.records import Model
-from arena.packing import pack_file
-from arena.planning import plan_model
-from arena.report import render_plan_json
-from arena.simulate import plan_from_document, read_plan_file, simulate_plan
+from arena.plan.pipeline import plan_model
+from arena.plan.plan_file import plan_from_document, read_plan_file
+from arena.proofs.simulator import simulate_plan
+from arena.render.plan import render_plan_json
 from arena.units import parse_size
 
 #: Wall-clock bound of one case; the slowest real case takes well under a second.

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import flatbuffers
 import numpy as np
 import tflite
+
 from fuzz_layout import locate_fields
 
 _OP = tflite.BuiltinOperator

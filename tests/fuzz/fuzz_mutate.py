@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Callable
 
 import tflite
+
 from fuzz_layout import Field, locate_fields
 
 _INTERESTING = (

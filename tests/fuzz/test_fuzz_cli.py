@@ -12,15 +12,15 @@ from collections import Counter
 from pathlib import Path
 
 from click.testing import CliRunner
+
+from arena.cli import cli
+from arena.plan.pipeline import plan_model
+from arena.render.plan import render_plan_json
+from conftest import BUNDLED_MODELS
 from fuzz_harness import capped_memory
 from fuzz_inputs import CsvMutator, PlanMutator, problem_csv, size_string
 from fuzz_models import HOSTILE_MODELS
 from fuzz_mutate import ModelMutator
-
-from arena.cli import cli
-from arena.planning import plan_model
-from arena.report import render_plan_json
-from conftest import BUNDLED_MODELS
 
 BUNDLED = BUNDLED_MODELS / "kws_ds_cnn_int8.tflite"
 SEED = 20_261_122

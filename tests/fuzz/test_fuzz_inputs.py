@@ -11,13 +11,12 @@ import json
 import random
 from pathlib import Path
 
+from arena.model import read_model
+from arena.plan.pipeline import plan_model
+from arena.render.plan import plan_document
+from conftest import BUNDLED_MODELS
 from fuzz_harness import Tally, capped_memory, run_csv_case, run_plan_file_case, run_size_case
 from fuzz_inputs import CsvMutator, PlanMutator, problem_csv, size_string
-
-from arena.model import read_model
-from arena.planning import plan_model
-from arena.report import plan_document
-from conftest import BUNDLED_MODELS
 
 BUNDLED = BUNDLED_MODELS / "kws_ds_cnn_int8.tflite"
 SEED = 20_261_122

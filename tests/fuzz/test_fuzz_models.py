@@ -14,16 +14,16 @@ from pathlib import Path
 
 import pytest
 import tflite
+
+from arena.errors import ArenaError
+from arena.model import read_model_bytes
+from arena.plan.pipeline import plan_model
+from arena.proofs.simulator import simulate_plan
+from conftest import BUNDLED_MODELS, shared_model_paths
 from fuzz_harness import PLANNED, Tally, capped_memory, run_model_case
 from fuzz_layout import locate_fields
 from fuzz_models import HOSTILE_MODELS
 from fuzz_mutate import ModelMutator
-
-from arena.errors import ArenaError
-from arena.model import read_model_bytes
-from arena.planning import plan_model
-from arena.simulate import simulate_plan
-from conftest import BUNDLED_MODELS, shared_model_paths
 
 BUNDLED = BUNDLED_MODELS / "kws_ds_cnn_int8.tflite"
 SEED = 20_261_122

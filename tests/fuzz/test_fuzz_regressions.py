@@ -11,16 +11,16 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
-from fuzz_models import HOSTILE_MODELS, custom_op_model, flexbuffer_fan_out
 
+from arena.commands.pack import read_problem
 from arena.errors import ArenaError
 from arena.model import read_model, read_model_bytes
-from arena.packing import read_problem
-from arena.planning import plan_model
-from arena.report import plan_document
-from arena.simulate import read_plan_file
+from arena.plan.pipeline import plan_model
+from arena.plan.plan_file import read_plan_file
+from arena.render.plan import plan_document
 from arena.units import parse_size
 from conftest import BUNDLED_MODELS
+from fuzz_models import HOSTILE_MODELS, custom_op_model, flexbuffer_fan_out
 
 BUNDLED = BUNDLED_MODELS / "kws_ds_cnn_int8.tflite"
 

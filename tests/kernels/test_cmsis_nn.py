@@ -131,9 +131,7 @@ def test_tflm_padding(
     dilation: int,
     expected: tuple[int, int],
 ) -> None:
-    op, _ = conv(
-        (1, *in_hw, 1), (1, *filter_hw, 1), (1, 1, 1, 1), stride=stride, padding=padding, dilation=dilation
-    )
+    op, _ = conv((1, *in_hw, 1), (1, *filter_hw, 1), (1, 1, 1, 1), stride=stride, padding=padding, dilation=dilation)
     g = tflm_padding(op, Dims(1, *in_hw, 1), Dims(1, *filter_hw, 1))
     assert (g.pad_h, g.pad_w) == expected
 

@@ -96,9 +96,7 @@ def test_add_n_mixed_types_are_refused() -> None:
         ("FULLY_CONNECTED", (10, 32), 320),
     ],
 )
-def test_int4_filter_is_unpacked_into_scratch(
-    op_name: str, filter_shape: tuple[int, ...], expected: int
-) -> None:
+def test_int4_filter_is_unpacked_into_scratch(op_name: str, filter_shape: tuple[int, ...], expected: int) -> None:
     op = operator(0, op_name, (0, 1, 2), (3,))
     ts = [
         tensor(0, (1, 5, 5, 3)),
@@ -143,9 +141,7 @@ def test_int8_filter_requests_no_scratch(op_name: str) -> None:
         ("FULLY_CONNECTED", I16, I16, I16, True),
     ],
 )
-def test_conv_like_type_pairs(
-    op_name: str, input_type: int, filter_type: int, output_type: int, refused: bool
-) -> None:
+def test_conv_like_type_pairs(op_name: str, input_type: int, filter_type: int, output_type: int, refused: bool) -> None:
     op = operator(0, op_name, (0, 1), (2,))
     got = reason(
         op,
@@ -527,9 +523,7 @@ def build_tflite(tensors: list[Spec], op: OpSpec) -> bytes:
     custom = op.name.split(":", 1)[1] if op.name.startswith("CUSTOM:") else None
     code = tflite.BuiltinOperator.CUSTOM if custom else getattr(tflite.BuiltinOperator, op.name)
     options = _table(b, op.options_table, **op.options) if op.options_table else None
-    custom_options = (
-        _vector(b, np.frombuffer(op.custom_options, np.uint8), np.uint8) if op.custom_options else None
-    )
+    custom_options = _vector(b, np.frombuffer(op.custom_options, np.uint8), np.uint8) if op.custom_options else None
     operator_offset = _table(
         b,
         "Operator",
@@ -640,9 +634,7 @@ def weights(shape: tuple[int, ...], type_: int, qdim: int) -> Spec:
     count = int(np.prod(shape))
     channels = shape[qdim]
     raw = bytes((count + 1) // 2) if type_ == I4 else bytes(count)
-    return Spec(
-        shape, type_, data=raw or b"\0", scale=(0.01,) * channels, zero_point=(0,) * channels, qdim=qdim
-    )
+    return Spec(shape, type_, data=raw or b"\0", scale=(0.01,) * channels, zero_point=(0,) * channels, qdim=qdim)
 
 
 def _reducer_model(
@@ -656,9 +648,7 @@ def _reducer_model(
 ) -> bytes:
     spec = q8 if type_ in (I8, I16) else (lambda s: Spec(s, type_))
     tensors = [spec(shape), const(axis, axis_dtype, axis_type), spec(out)]
-    return build_tflite(
-        tensors, OpSpec(name, (0, 1), (2,), "ReducerOptions", {"KeepDims": len(out) == len(shape)})
-    )
+    return build_tflite(tensors, OpSpec(name, (0, 1), (2,), "ReducerOptions", {"KeepDims": len(out) == len(shape)}))
 
 
 ORACLE_CASES: dict[str, bytes] = {}
@@ -682,9 +672,7 @@ def _oracle_cases() -> dict[str, bytes]:
             ),
             "mirror_pad_int8": build_tflite(
                 [q8((1, 5, 5, 3)), const([[0, 0], [1, 1], [1, 1], [0, 0]], np.int32, I32), q8((1, 7, 7, 3))],
-                OpSpec(
-                    "MIRROR_PAD", (0, 1), (2,), "MirrorPadOptions", {"Mode": tflite.MirrorPadMode.REFLECT}
-                ),
+                OpSpec("MIRROR_PAD", (0, 1), (2,), "MirrorPadOptions", {"Mode": tflite.MirrorPadMode.REFLECT}),
             ),
             "transpose_conv_int8": build_tflite(
                 [

@@ -20,11 +20,14 @@ import pytest
 
 from arena.allocators import ALLOCATORS
 from arena.errors import ArenaError
-from arena.execute import execute_plan, make_inputs, render_execution_text
-from arena.export import embed_plan
 from arena.lifetimes import BufferKind
-from arena.planning import plan_model
-from arena.simulate import plan_for_offsets, simulate_plan
+from arena.plan.embed import embed_plan
+from arena.plan.pipeline import plan_model
+from arena.plan.plan_file import plan_for_offsets
+from arena.proofs.inputs import make_inputs
+from arena.proofs.simulator import simulate_plan
+from arena.proofs.tflm_run import execute_plan
+from arena.render.simulate import render_execution_text
 from conftest import model_id, shared_model_paths
 from tflm_probe import probe_tflm
 
@@ -35,9 +38,7 @@ RUNNABLE = [p for p in shared_model_paths() if p.parent.name not in ("special", 
 
 @pytest.mark.parametrize("allocator", list(ALLOCATORS))
 @pytest.mark.parametrize("path", RUNNABLE, ids=model_id)
-def test_planned_model_runs_identically_in_tflm(
-    path: Path, allocator: str, shared_dir: Path, tmp_path: Path
-) -> None:
+def test_planned_model_runs_identically_in_tflm(path: Path, allocator: str, shared_dir: Path, tmp_path: Path) -> None:
     result = plan_model(path, allocator=allocator)
     run = execute_plan(result, seed=7)
     assert run.unmodified.ok, run.unmodified.error
@@ -106,9 +107,7 @@ def test_inputs_from_file_and_saved_outputs(shared_dir: Path, tmp_path: Path) ->
 
 def test_bad_inputs_are_one_line_errors(shared_dir: Path, tmp_path: Path) -> None:
     model = plan_model(shared_dir / "tflm_hello_world_int8.tflite").model
-    with pytest.raises(
-        ArenaError, match=r"^inputs: input 0 'serving_default_dense_input:0' is float32\[1, 1\]"
-    ):
+    with pytest.raises(ArenaError, match=r"^inputs: input 0 'serving_default_dense_input:0' is float32\[1, 1\]"):
         make_inputs(model, {"0": np.zeros((1, 1), np.float32)})
     with pytest.raises(ArenaError, match="^inputs: array 'x' names no graph input"):
         make_inputs(model, {"x": np.zeros((1, 1), np.int8)})

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from arena.execute import execute_plan
-from arena.exporting import build_export
+from arena.commands.export import build_export
+from arena.proofs.tflm_run import execute_plan
 from arena.targets import choose_target
 from conftest import model_id, shared_model_paths
 from tflm_probe import probe_tflm

@@ -12,7 +12,7 @@ import pytest
 
 from arena.errors import UnsupportedModelError
 from arena.lifetimes import BufferKind
-from arena.planning import plan_model
+from arena.plan.pipeline import plan_model
 from conftest import BUNDLED_MODELS, model_id, shared_model_paths
 from tflm_probe import probe_tflm
 

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import tflite
 
-from arena.planning import plan_model
+from arena.plan.pipeline import plan_model
 from arena.tail import minimum_arena_bytes, tail_bytes
 from conftest import BUNDLED_MODELS, model_id, shared_model_paths
 from tflm_probe import TflmProbe, probe_min_arena, probe_tflm

@@ -297,9 +297,7 @@ def _find_scratch(
     t0 = (arena_size - tail) // 8 * 8
     # Where does the allocation made right after the handle array end?
     variables = [
-        i
-        for i in range(n)
-        if tensors[i].IsVariable() and ptr + arena_size - tail <= data[i] < ptr + arena_size
+        i for i in range(n) if tensors[i].IsVariable() and ptr + arena_size - tail <= data[i] < ptr + arena_size
     ]
     if variables:
         v = variables[0]

@@ -81,8 +81,8 @@ def test_simulator_accepts_the_lead_and_rejects_less() -> None:
 @pytest.mark.oracle
 def test_kws_overlaps_are_bit_identical_and_a_short_lead_is_not(shared_dir: Path) -> None:
     from arena.commands.shrink import shrink_model
-    from arena.export.offline_model import embed_offline_plan
     from arena.model.reader import read_model, read_model_bytes
+    from arena.model.writer import embed_offline_plan
     from arena.proofs.shrink_proof import prove_in_tflm
 
     path = shared_dir / "mlperf_kws_ref_model.tflite"

@@ -10,7 +10,7 @@ from arena.cost.macs import count_model
 from arena.lifetimes import derive_lifetimes
 from arena.model.reader import read_model, read_model_bytes
 from arena.model.rewrite import rewrite_graph
-from arena.planning import plan_model
+from arena.plan.pipeline import plan_model
 from arena.shrink.patches import _band_plan, _Layer, _same_padding, split_chain, splittable_chains
 from conftest import shared_models_dir
 
@@ -71,7 +71,7 @@ def test_retired_tensors_are_not_planned(shared_dir: Path) -> None:
 @pytest.mark.oracle
 @pytest.mark.parametrize(("name", "last_op", "bands"), [("tflm_person_detect", 3, 4), ("mlperf_vww_96_int8", 3, 6)])
 def test_split_model_is_bit_identical_in_tflm(name: str, last_op: int, bands: int) -> None:
-    from arena.export.offline_model import embed_plan
+    from arena.plan.embed import embed_plan
     from arena.proofs.shrink_proof import prove_in_tflm
 
     model = read_model(shared_models_dir() / f"{name}.tflite")

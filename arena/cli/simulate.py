@@ -1,0 +1,103 @@
+"""``arena simulate``: options and exit code; the work is in :mod:`arena.commands.simulate`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from arena.cli.group import EXIT_OK, EXIT_VERDICT, cli
+from arena.cli.options import (
+    ALLOCATOR_CHOICES_HELP,
+    JSON_OPTION,
+    allocator_option,
+)
+from arena.kernels import DEFAULT_KERNELS, KERNEL_FAMILIES
+
+
+@cli.command("simulate")
+@click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
+@allocator_option(
+    None,
+    "Simulate this allocator's plan (default: tflm). " + ALLOCATOR_CHOICES_HELP,
+)
+@click.option(
+    "--plan",
+    "plan_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Simulate the plan in this file: the JSON `arena plan --json` prints, possibly hand-edited.",
+)
+@click.option(
+    "--kernels",
+    type=click.Choice(list(KERNEL_FAMILIES)),
+    default=DEFAULT_KERNELS,
+    show_default=True,
+    help="Kernel library the firmware links.",
+)
+@click.option("--allow-unsupported", is_flag=True, help="Simulate models with ops the kernel library cannot run.")
+@click.option("--chart/--no-chart", default=True, show_default=True, help="Draw bytes live per op step.")
+@click.option(
+    "--execute",
+    is_flag=True,
+    help="Also run the plan embedded in the model in real TFLM and compare outputs bit for bit.",
+)
+@click.option(
+    "--inputs",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="With --execute: input arrays (.npz keyed by input index or name); default seeded random.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for simulated data and random inputs.")
+@click.option("--arena-size", metavar="SIZE", help="With --execute: arena bytes to give TFLM (default: predicted).")
+@click.option(
+    "--save-outputs",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="With --execute: write inputs and every run's outputs to this .npz.",
+)
+@JSON_OPTION
+@click.pass_context
+def simulate_command(
+    ctx: click.Context,
+    model: Path,
+    allocator: str | None,
+    plan_file: Path | None,
+    kernels: str,
+    allow_unsupported: bool,
+    chart: bool,
+    execute: bool,
+    inputs: Path | None,
+    seed: int,
+    arena_size: str | None,
+    save_outputs: Path | None,
+    as_json: bool,
+) -> None:
+    """Run a plan op by op in one arena buffer and prove no live tensor is overwritten.
+
+    The simulator follows the model's own op order (subgraphs included), writes distinct data
+    for every tensor and scratch buffer at its planned offset and checks each tensor at every
+    read. With --execute the plan is embedded as OfflineMemoryAllocation metadata and run in
+    real TFLM (tflite-micro), outputs compared bit for bit with the unmodified model and with
+    ai-edge-litert. Exits 0 when safe, 1 when a clobber or output difference is found, 2 on bad
+    input.
+    """
+    if plan_file is not None and allocator is not None:
+        raise click.UsageError("give either --allocator or --plan, not both")
+    if not execute and (inputs or save_outputs or arena_size):
+        raise click.UsageError("--inputs, --save-outputs and --arena-size need --execute")
+    from arena.commands.simulate import run_simulation
+    from arena.render.simulate import render_report_json, render_report_text
+
+    report = run_simulation(
+        model,
+        allocator=allocator,
+        plan_file=plan_file,
+        kernels=kernels,
+        allow_unsupported=allow_unsupported,
+        execute=execute,
+        inputs=inputs,
+        seed=seed,
+        arena_size=arena_size,
+        save_outputs=save_outputs,
+    )
+    text = render_report_json(report) if as_json else render_report_text(report, chart=chart)
+    click.echo(text, nl=False)
+    ctx.exit(EXIT_OK if report.ok else EXIT_VERDICT)
