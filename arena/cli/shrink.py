@@ -1,0 +1,70 @@
+"""The ``arena shrink`` click command (click only: parse, call, render, pick the exit code)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from arena.cli.group import EXIT_OK, EXIT_VERDICT, cli
+from arena.kernels import KERNEL_FAMILIES
+
+
+def _fraction(text: str) -> float:
+    """``10%`` or ``0.1`` -> 0.1."""
+    from arena.errors import ArenaError
+
+    try:
+        return float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        raise ArenaError(f"--max-mac-overhead: '{text}' is not a fraction or a percentage (e.g. 10%)") from None
+
+
+@cli.command("shrink")
+@click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Where to write the shrunk model (with its plan embedded).")  # fmt: skip
+@click.option("--target", "target_name", metavar="NAME", help="Target from `arena targets` (picks the kernels).")
+@click.option("--kernels", type=click.Choice(list(KERNEL_FAMILIES)), help="Kernel library (default: the target's).")
+@click.option("--max-mac-overhead", default="10%", show_default=True, help="Most MACs the rewrite may add.")
+@click.option("--budget", metavar="SIZE", help="Stop at this head: fewest MACs added that fit; exit 1 if none.")
+@click.option("--no-prove", is_flag=True, help="Skip the real-TFLM run (the simulator still checks the plan).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of text.")
+@click.pass_context
+def shrink_command(
+    ctx: click.Context,
+    model: Path,
+    output: Path,
+    target_name: str | None,
+    kernels: str | None,
+    max_mac_overhead: str,
+    budget: str | None,
+    no_prove: bool,
+    as_json: bool,
+) -> None:
+    """Rewrite MODEL so TFLM needs a smaller arena head; prove it bit-identical in TFLM."""
+    import json
+
+    from arena._io import write_atomic
+    from arena.commands.shrink import shrink_model
+    from arena.render.shrink import render_shrink_text, shrink_document
+    from arena.targets import choose_target
+    from arena.units import parse_size
+
+    target = None if target_name is None else choose_target(target_name)
+    result = shrink_model(
+        model,
+        kernels=kernels,
+        target=target,
+        max_mac_overhead=_fraction(max_mac_overhead),
+        budget_bytes=None if budget is None else parse_size(budget, "--budget"),
+        prove=not no_prove,
+    )
+    if result.proven:
+        write_atomic(output, result.model_bytes)
+    if as_json:
+        click.echo(json.dumps({**shrink_document(result), "output": str(output) if result.proven else None}, indent=2))
+    else:
+        click.echo(render_shrink_text(result), nl=False)
+        click.echo(f"wrote {output}" if result.proven else "not written: the shrunk model is not proven")
+    ctx.exit(EXIT_OK if result.ok else EXIT_VERDICT)

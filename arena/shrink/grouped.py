@@ -1,0 +1,238 @@
+"""Plan a model whose aliased tensors share bytes: each alias group is packed as one buffer.
+
+An alias group is a tensor with the inputs placed inside it (:mod:`arena.shrink.alias`), and their
+own aliased inputs, at fixed relative offsets. Packing the group as one buffer, as large as its
+members' extent and live from its first member's birth to its last member's death, is a
+conservative model of what is live (it reserves a concatenation's bytes before its pieces are
+written) that every allocator understands. The exact allocator packs the reduced problem; the
+offsets are expanded back to every buffer of the lifetime table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from arena.allocators import run_allocator
+from arena.allocators.problem import Buffer, Problem
+from arena.lifetimes import ARENA_ALIGNMENT, BufferKind, LifetimeTable, align_up
+from arena.model.records import Model
+from arena.shrink.alias import Alias
+from arena.shrink.rows import Piece, row_pieces
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GroupedPlan:
+    """Offsets for every buffer of the table, the aliases honoured, and the packing's status."""
+
+    offsets: tuple[int, ...]
+    peak_bytes: int
+    aliases: tuple[Alias, ...]
+    status: str
+
+
+def _groups(table: LifetimeTable, aliases: tuple[Alias, ...]) -> tuple[dict[int, tuple[int, int]], tuple[Alias, ...]]:
+    """buffer -> (root buffer, offset from the root) for every aliased buffer; the aliases kept."""
+    buffer_of = {
+        o.tensor: i
+        for i, o in enumerate(table.origins)
+        if o.kind is BufferKind.TENSOR and o.subgraph == 0 and o.tensor is not None
+    }
+    buffers = table.problem.buffers
+    parent: dict[int, tuple[int, int]] = {}
+    kept = []
+    for alias in aliases:
+        source, target = buffer_of.get(alias.source), buffer_of.get(alias.target)
+        if source is None or target is None or alias.byte_offset % ARENA_ALIGNMENT:
+            continue
+        if buffers[source].fixed_offset is not None or buffers[target].fixed_offset is not None:
+            continue
+        parent[source] = (target, alias.byte_offset)
+        kept.append(alias)
+    placed: dict[int, tuple[int, int]] = {}
+    for member in parent:
+        root, offset, seen = member, 0, set()
+        while root in parent and root not in seen:
+            seen.add(root)
+            root, step = parent[root]
+            offset += step
+        placed[member] = (root, offset)
+        placed.setdefault(root, (root, 0))
+    return placed, tuple(kept)
+
+
+def plan_grouped(table: LifetimeTable, aliases: tuple[Alias, ...], *, time_limit_seconds: float = 20.0) -> GroupedPlan:
+    """Pack ``table``'s buffers with every usable alias group as one buffer (exact allocator).
+
+    Examples
+    --------
+    >>> from arena.allocators.problem import Buffer, Problem
+    >>> from arena.lifetimes import BufferOrigin, LifetimeTable
+    >>> buffers = (Buffer(name="a", size=16, first=0, last=1), Buffer(name="b", size=32, first=1, last=2))
+    >>> origins = tuple(BufferOrigin(kind=BufferKind.TENSOR, subgraph=0, tensor=i, global_tensor=i, op=None,
+    ...                              name=b.name, raw_bytes=b.size) for i, b in enumerate(buffers))
+    >>> table = LifetimeTable(problem=Problem(buffers=buffers), origins=origins, steps=(), kernels="reference")
+    >>> plan_grouped(table, ()).peak_bytes   # a and b are both live at step 1
+    48
+    """
+    placed, kept = _groups(table, aliases)
+    buffers = table.problem.buffers
+    members: dict[int, list[int]] = {}
+    for buffer, (root, _) in placed.items():
+        members.setdefault(root, []).append(buffer)
+    reduced: list[Buffer] = []
+    slot_of: dict[int, int] = {}
+    for index, own in enumerate(buffers):
+        if index in placed and placed[index][0] != index:
+            continue
+        if index in members:
+            group = members[index]
+            size = max(placed[m][1] + buffers[m].size for m in group)
+            live = [buffers[m] for m in group if buffers[m].first >= 0]
+            own = Buffer(
+                name=own.name,
+                size=align_up(size),
+                first=min(b.first for b in live) if live else own.first,
+                last=max(b.last for b in live) if live else own.last,
+                alignment=own.alignment,
+            )
+        slot_of[index] = len(reduced)
+        reduced.append(own)
+    plan = run_allocator("exact", Problem(buffers=tuple(reduced)), time_limit_seconds=time_limit_seconds)
+    offsets = []
+    for index in range(len(buffers)):
+        root, offset = placed.get(index, (index, 0))
+        offsets.append(plan.offsets[slot_of[root]] + offset)
+    return GroupedPlan(offsets=tuple(offsets), peak_bytes=plan.peak_bytes, aliases=kept, status=str(plan.status))
+
+
+def _items(
+    model: Model, table: LifetimeTable, placed: dict[int, tuple[int, int]]
+) -> dict[int, list[tuple[int, Piece]]]:
+    """Root buffer -> its members' pieces (member buffer, piece at the offset from the root)."""
+    step_of_op = {s.op: s.step for s in table.steps if s.subgraph == 0 and s.op is not None}
+    items: dict[int, list[tuple[int, Piece]]] = {}
+    for index, (buffer, origin) in enumerate(zip(table.problem.buffers, table.origins, strict=True)):
+        root, rel = placed.get(index, (index, 0))
+        pieces = None
+        if (
+            origin.kind is BufferKind.TENSOR
+            and origin.subgraph == 0
+            and origin.tensor is not None
+            and buffer.first >= 0
+        ):
+            pieces = row_pieces(model, origin.tensor, buffer.first, buffer.last, buffer.size, step_of_op)
+        if pieces is None:
+            pieces = (Piece(start=0, size=buffer.size, first=buffer.first, last=buffer.last),)
+        items.setdefault(root, []).extend(
+            (index, Piece(start=p.start + rel, size=p.size, first=p.first, last=p.last)) for p in pieces
+        )
+    return items
+
+
+def _place_items(items: dict[int, list[tuple[int, Piece]]], order: list[int], fixed: dict[int, int]) -> dict[int, int]:
+    """First fit of each item (a set of pieces at fixed relative offsets) at the lowest 16-aligned offset."""
+    import numpy as np
+
+    p_start: list[int] = []
+    p_end: list[int] = []
+    p_first: list[int] = []
+    p_last: list[int] = []
+    offsets: dict[int, int] = {}
+
+    def put(root: int, at: int) -> None:
+        offsets[root] = at
+        for _, piece in items[root]:
+            p_start.append(at + piece.start)
+            p_end.append(at + piece.start + piece.size)
+            p_first.append(piece.first)
+            p_last.append(piece.last)
+
+    for root, at in fixed.items():
+        put(root, at)
+    for root in order:
+        if root in offsets:
+            continue
+        pieces = items[root]
+        if not p_start:
+            put(root, 0)
+            continue
+        starts, ends = np.array(p_start), np.array(p_end)
+        firsts, lasts = np.array(p_first), np.array(p_last)
+        rel, size, pair_start, pair_end = [], [], [], []
+        for _, piece in pieces:
+            hit = (firsts <= piece.last) & (piece.first <= lasts)
+            count = int(hit.sum())
+            rel.extend([piece.start] * count)
+            size.extend([piece.size] * count)
+            pair_start.extend(starts[hit].tolist())
+            pair_end.extend(ends[hit].tolist())
+        if not rel:
+            put(root, 0)
+            continue
+        r, z, a, b = (np.array(v, dtype=np.int64) for v in (rel, size, pair_start, pair_end))
+        candidates = np.unique(np.concatenate([[0], np.maximum(b - r, 0)]))
+        candidates = np.unique((candidates + ARENA_ALIGNMENT - 1) // ARENA_ALIGNMENT * ARENA_ALIGNMENT)
+        for chunk in range(0, len(candidates), 256):
+            c = candidates[chunk : chunk + 256, None]
+            clash = ((c + r) < b) & (a < (c + r + z))
+            free = np.flatnonzero(~clash.any(axis=1))
+            if free.size:
+                put(root, int(c[free[0], 0]))
+                break
+    return offsets
+
+
+def _plan_shapes(model: Model, table: LifetimeTable, placed: dict[int, tuple[int, int]]) -> tuple[tuple[int, ...], int]:
+    """Offsets from first-fit packing of pieces (several orders, the best kept) and their head."""
+    items = _items(model, table, placed)
+    buffers = table.problem.buffers
+    fixed = {root: buffers[root].fixed_offset for root in items if buffers[root].fixed_offset is not None}
+
+    def extent(root: int) -> int:
+        return max(p.start + p.size for _, p in items[root])
+
+    def area(root: int) -> int:
+        return sum(p.size * (p.last - p.first + 1) for _, p in items[root])
+
+    orders = [
+        sorted(items, key=lambda r: (-extent(r), r)),
+        sorted(items, key=lambda r: (-area(r), r)),
+        sorted(items, key=lambda r: (min(p.first for _, p in items[r]), -extent(r), r)),
+    ]
+    best: tuple[tuple[int, ...], int] | None = None
+    for order in orders:
+        roots = _place_items(items, order, {r: int(o) for r, o in fixed.items() if o is not None})
+        offsets = tuple(roots[placed.get(i, (i, 0))[0]] + placed.get(i, (i, 0))[1] for i in range(len(buffers)))
+        head = max((roots[root] + p.start + p.size for root in items for _, p in items[root]), default=0)
+        if best is None or head < best[1]:
+            best = (offsets, head)
+    assert best is not None
+    return best
+
+
+def plan_shaped(
+    model: Model,
+    table: LifetimeTable,
+    aliases: tuple[Alias, ...],
+    *,
+    time_limit_seconds: float = 20.0,
+    exact: bool = True,
+) -> GroupedPlan:
+    """The better of :func:`plan_grouped` and first-fit packing of alias groups and row pieces.
+
+    Row pieces (:mod:`arena.shrink.rows`) let later tensors take the rows of a sliced tensor that
+    no slice reads any more, and concatenation pieces keep their own lifetimes inside their
+    target: the packing works on exact live byte ranges, not on rectangles per tensor. Without
+    ``exact`` only the first-fit packing runs (fast enough to rank many candidate rewrites).
+    """
+    placed, kept = _groups(table, aliases)
+    offsets, head = _plan_shapes(model, table, placed)
+    if not exact:
+        return GroupedPlan(offsets=offsets, peak_bytes=head, aliases=kept, status="heuristic")
+    rectangles = plan_grouped(table, aliases, time_limit_seconds=time_limit_seconds)
+    if head < rectangles.peak_bytes:
+        return GroupedPlan(offsets=offsets, peak_bytes=head, aliases=kept, status="heuristic")
+    return rectangles
+
+
+__all__ = ["GroupedPlan", "plan_grouped", "plan_shaped"]

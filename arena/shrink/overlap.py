@@ -1,0 +1,116 @@
+"""Partial overlap: an op's output starts a computed number of bytes below its dying input.
+
+vMCU (Zheng et al., "vMCU: Coordinated Memory Management and Kernel Optimization for DNN
+Inference on MCUs", MLSys 2024) overlaps a layer's output with its input by the kernel's access
+order. TFLM's reference int8 kernels write in raster order (tensorflow/lite/kernels/internal/
+reference/integer_ops/conv.h ``ConvPerChannel`` and depthwise_conv.h ``DepthwiseConvPerChannel``:
+loops batch, out_y, out_x, channel; pad.h ``PadImpl``: one pass over the output, reading the
+input in order). So the output may start ``lead`` bytes below the input, where ``lead`` is the
+largest amount by which the write position ever gets ahead of the first input byte still to be
+read:
+
+* CONV_2D / DEPTHWISE_CONV_2D: while output row ``y`` is written, input rows from
+  ``max(0, y * stride - pad_top)`` on are still read, so
+  ``lead = max_y ((y + 1) * out_row_bytes - max(0, y * stride - pad_top) * in_row_bytes)``;
+* PAD: output byte ``k`` is written after reading ``count(k)`` input bytes, so
+  ``lead = max_k (k + 1 - count(k))`` over the bytes written while input remains.
+
+The relation is returned as an :class:`arena.shrink.alias.Alias` (source = the input, at the
+output's offset + ``lead`` rounded up to 16). Proven only for the reference kernels; the
+simulator (:mod:`arena.proofs.alias_simulate`) replays the access order row by row to check it.
+"""
+
+from __future__ import annotations
+
+from math import prod
+
+from arena.lifetimes import ARENA_ALIGNMENT, LifetimeTable, align_up
+from arena.model.records import Model, Operator, Subgraph
+from arena.shrink.alias import PROVEN_LIBRARIES, Alias, AliasKind
+from arena.shrink.patches import _same_padding
+from arena.shrink.rows import _int32s
+
+
+def required_lead(model: Model, graph: Subgraph, op: Operator) -> int | None:
+    """Bytes the output must start below the input for ``op`` to run in place, or None if not handled."""
+    x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    if len(x.shape) != 4 or len(y.shape) != 4 or x.shape[0] != 1 or x.type_code != 9 or y.type_code != 9:
+        return None
+    if op.op_name in ("CONV_2D", "DEPTHWISE_CONV_2D"):
+        options = op.options
+        if options.get("dilation_h_factor", 1) != 1 or options.get("dilation_w_factor", 1) != 1:
+            return None
+        kh = graph.tensors[op.inputs[1]].shape[1]
+        stride = int(str(options["stride_h"]))
+        top = _same_padding(x.shape[1], y.shape[1], kh, stride)[0] if options.get("padding") == 0 else 0
+        in_row, out_row = prod(x.shape[2:]), prod(y.shape[2:])
+        return max((r + 1) * out_row - max(0, r * stride - top) * in_row for r in range(y.shape[1]))
+    if op.op_name == "PAD":
+        pads = _int32s(model, graph, op.inputs[1])
+        if pads is None or len(pads) != 8:
+            return None
+        return _pad_lead(x.shape, pads)
+    return None
+
+
+def _pad_lead(shape: tuple[int, ...], pads: tuple[int, ...]) -> int:
+    import numpy as np
+
+    mask = np.zeros(tuple(d + pads[2 * i] + pads[2 * i + 1] for i, d in enumerate(shape)), dtype=bool)
+    mask[tuple(slice(pads[2 * i], pads[2 * i] + d) for i, d in enumerate(shape))] = True
+    count = np.cumsum(mask.ravel())
+    total = prod(shape)
+    pending = count < total
+    k = np.arange(1, count.size + 1)
+    return int(max(0, (k[pending] - count[pending]).max())) if pending.any() else 0
+
+
+def find_overlaps(
+    model: Model, table: LifetimeTable, exclude_sources: frozenset[int] = frozenset(), *, chain: bool = False
+) -> tuple[Alias, ...]:
+    """Overlap relations for ops whose input dies there, busiest steps first.
+
+    Without ``chain`` each tensor takes part in one relation at most (pairs that can be placed
+    independently); with it, relations may chain (a tensor is the output of one and the input of
+    the next), which overlaps every op of a chain at the price of a descending staircase of
+    offsets. Only for the reference kernels; the input must not be a graph input or output, nor
+    be read later.
+    """
+    if table.kernels not in PROVEN_LIBRARIES:
+        return ()
+    graph = model.subgraphs[0]
+    last: dict[int, int] = {}
+    for op in graph.operators:
+        for t in op.inputs:
+            last[t] = op.index
+    boundary = set(graph.inputs) | set(graph.outputs)
+    load_start, load = table.problem.load_per_step()
+    step_of = {s.op: s.step for s in table.steps if s.subgraph == 0 and s.op is not None}
+    candidates = []
+    for op in graph.operators:
+        if op.op_name not in ("CONV_2D", "DEPTHWISE_CONV_2D", "PAD") or len(op.outputs) != 1 or not op.inputs:
+            continue
+        x = op.inputs[0]
+        tensor = graph.tensors[x]
+        if tensor.has_data or x in boundary or last.get(x) != op.index or x in exclude_sources or x in op.inputs[1:]:
+            continue
+        lead = required_lead(model, graph, op)
+        if lead is None:
+            continue
+        weight = int(load[step_of[op.index] - load_start])
+        candidates.append((weight, op.index, x, op.outputs[0], align_up(lead, ARENA_ALIGNMENT)))
+    sources: set[int] = set()
+    targets: set[int] = set()
+    chosen = []
+    for _, op_index, source, target, lead in sorted(candidates, key=lambda c: (-c[0], c[1])):
+        if chain and (source in sources or target in targets):
+            continue
+        if not chain and ({source, target} & (sources | targets)):
+            continue
+        sources.add(source)
+        targets.add(target)
+        chosen.append(Alias(op=op_index, kind=AliasKind.OVERLAP, source=source, target=target, byte_offset=lead))
+    return tuple(sorted(chosen, key=lambda a: a.op))
+
+
+__all__ = ["find_overlaps", "required_lead"]

@@ -1,0 +1,237 @@
+"""Patch-based inference as ordinary TFLite ops: run the memory-peak stage of an image model on row bands.
+
+MCUNetV2 (Lin et al., "MCUNetV2: Memory-Efficient Patch-based Inference for Tiny Deep Learning",
+NeurIPS 2021) computes the first, activation-heavy stage of a CNN patch by patch, so the full
+intermediate feature maps never exist at once. This rule does the same with stock TFLM ops only:
+for a linear chain of CONV_2D / DEPTHWISE_CONV_2D ops it writes, per band of output rows,
+
+* ``STRIDED_SLICE`` of the chain input's rows the band needs (its receptive field, the halo),
+* per layer: ``PAD`` with the input zero point where the original padding reaches into the band
+  (always the left/right columns of SAME padding; top/bottom rows only at the image edges), then
+  the same convolution (same weights, bias, quantization, stride, activation) with VALID padding,
+* and one ``CONCATENATION`` on the height axis into the chain's original output tensor.
+
+Why the outputs are bit-identical: TFLM's int8 reference CONV_2D and DEPTHWISE_CONV_2D skip taps
+outside the input (tensorflow/lite/kernels/internal/reference/integer_ops/conv.h and
+depthwise_conv.h: ``is_point_inside_image``), which is the same sum as a tap on the value
+``-input_offset`` = the input zero point, since ``(x + input_offset) * w`` is then 0. TFLM's PAD
+fills int8 with the output zero point when no constant is given
+(tensorflow/lite/micro/kernels/pad.cc), and the PAD output here has the input's quantization.
+Every band output element is therefore the same sum over the same input values, in the same
+channel order, as in the original; STRIDED_SLICE and CONCATENATION (equal quantization) copy bytes.
+The price is recomputation in the halos, counted in MACs.
+
+The rule is pure: model records in, :class:`arena.model.rewrite.GraphRewrite` out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from arena.model.records import Model, Operator, Subgraph
+from arena.model.rewrite import GraphRewrite, NewOp, NewTensor, int32_bytes
+
+#: Ops the rule can split, with their option table names.
+SPLITTABLE = {"CONV_2D": "Conv2DOptions", "DEPTHWISE_CONV_2D": "DepthwiseConv2DOptions"}
+#: schema.fbs ``Padding``: SAME = 0, VALID = 1.
+_SAME, _VALID = 0, 1
+#: schema.fbs ``TensorType`` INT32 and INT8.
+_INT32, _INT8 = 2, 9
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Layer:
+    op: Operator
+    in_shape: tuple[int, int, int, int]
+    out_shape: tuple[int, int, int, int]
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    pad_top: int
+    pad_left: int
+    pad_right: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PatchSplit:
+    """One candidate: ops ``first..last`` of subgraph 0 computed in ``bands`` row bands."""
+
+    first_op: int
+    last_op: int
+    bands: int
+    rewrite: GraphRewrite
+
+    @property
+    def description(self) -> str:
+        """One line for reports."""
+        return f"ops {self.first_op}..{self.last_op} in {self.bands} row bands"
+
+
+def _same_padding(size_in: int, size_out: int, kernel: int, stride: int) -> tuple[int, int]:
+    """TFLM's SAME padding (before, after): ``ComputePaddingHeightWidth`` in kernels/padding.h."""
+    total = max((size_out - 1) * stride + kernel - size_in, 0)
+    return total // 2, total - total // 2
+
+
+def _layer(graph: Subgraph, op: Operator, filter_shape: tuple[int, ...]) -> _Layer | None:
+    options = op.options
+    if op.op_name not in SPLITTABLE or len(op.inputs) < 2 or len(op.outputs) != 1:
+        return None
+    x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    if len(x.shape) != 4 or len(y.shape) != 4 or x.shape[0] != 1 or x.type_code != _INT8 or y.type_code != _INT8:
+        return None
+    if options.get("dilation_w_factor", 1) != 1 or options.get("dilation_h_factor", 1) != 1:
+        return None
+    kh, kw = filter_shape[1], filter_shape[2]
+    sh, sw = int(str(options["stride_h"])), int(str(options["stride_w"]))
+    if options.get("padding") == _SAME:
+        top, _ = _same_padding(x.shape[1], y.shape[1], kh, sh)
+        left, right = _same_padding(x.shape[2], y.shape[2], kw, sw)
+    else:
+        top = left = right = 0
+    in_shape = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+    out_shape = (y.shape[0], y.shape[1], y.shape[2], y.shape[3])
+    return _Layer(
+        op=op, in_shape=in_shape, out_shape=out_shape, kernel=(kh, kw), stride=(sh, sw),
+        pad_top=top, pad_left=left, pad_right=right,
+    )  # fmt: skip
+
+
+def splittable_chains(model: Model) -> list[tuple[int, int]]:
+    """Maximal runs of subgraph 0 ops the rule can split: each op feeds only the next one.
+
+    Returns (first op, last op) pairs, inclusive; a run has at least two ops.
+    """
+    graph = model.subgraphs[0]
+    readers: dict[int, int] = {}
+    for op in graph.operators:
+        for t in op.inputs:
+            readers[t] = readers.get(t, 0) + 1
+    runs: list[tuple[int, int]] = []
+    start = None
+    for op in graph.operators:
+        ok = len(op.inputs) >= 2 and _layer(graph, op, graph.tensors[op.inputs[1]].shape) is not None
+        linked = (
+            start is not None
+            and op.inputs[0] == graph.operators[op.index - 1].outputs[0]
+            and readers.get(op.inputs[0], 0) == 1
+            and op.inputs[0] not in graph.outputs
+        )
+        if ok and linked:
+            continue
+        if start is not None and op.index - 1 > start:
+            runs.append((start, op.index - 1))
+        start = op.index if ok else None
+    if start is not None and len(graph.operators) - 1 > start:
+        runs.append((start, len(graph.operators) - 1))
+    return runs
+
+
+def _band_plan(layers: list[_Layer], rows: tuple[int, int]) -> list[tuple[int, int, int, int]]:
+    """Per layer, the input rows [lo, hi) a band of final output ``rows`` needs, and its (top, bottom) pads."""
+    plan: list[tuple[int, int, int, int]] = []
+    lo, hi = rows
+    for layer in reversed(layers):
+        (kh, _), (sh, _), height = layer.kernel, layer.stride, layer.in_shape[1]
+        first = lo * sh - layer.pad_top
+        last = (hi - 1) * sh - layer.pad_top + kh - 1
+        plan.append((max(first, 0), min(last, height - 1) + 1, max(0, -first), max(0, last - (height - 1))))
+        lo, hi = max(first, 0), min(last, height - 1) + 1
+    plan.reverse()
+    return plan
+
+
+def split_chain(model: Model, first_op: int, last_op: int, bands: int) -> PatchSplit | None:
+    """The rewrite computing ops ``first_op..last_op`` in ``bands`` row bands, or None if it cannot.
+
+    Bands split the chain output's rows as evenly as possible (sizes differ by at most one).
+    """
+    graph = model.subgraphs[0]
+    layers = [_layer(graph, graph.operators[i], graph.tensors[graph.operators[i].inputs[1]].shape)
+              for i in range(first_op, last_op + 1)]  # fmt: skip
+    if any(layer is None for layer in layers) or bands < 2:
+        return None
+    chain = [layer for layer in layers if layer is not None]
+    out_rows = chain[-1].out_shape[1]
+    if bands > out_rows:
+        return None
+    tensors: list[NewTensor] = []
+    base = len(graph.tensors)
+
+    def add(tensor: NewTensor) -> int:
+        tensors.append(tensor)
+        return base + len(tensors) - 1
+
+    ops: list[NewOp] = []
+    band_outputs = []
+    source = chain[0].op.inputs[0]
+    for band in range(bands):
+        rows = (band * out_rows // bands, (band + 1) * out_rows // bands)
+        plan = _band_plan(chain, rows)
+        band_outputs.append(_band_ops(graph, chain, plan, rows, source, band, add, ops))
+    ops.append(
+        NewOp(
+            op_name="CONCATENATION",
+            inputs=tuple(band_outputs),
+            outputs=(chain[-1].op.outputs[0],),
+            options_type="ConcatenationOptions",
+            options={"axis": 1},
+        )
+    )
+    kept = tuple(range(first_op))
+    after = tuple(range(last_op + 1, len(graph.operators)))
+    retired = tuple(layer.op.outputs[0] for layer in chain[:-1])
+    rewrite = GraphRewrite(operators=(*kept, *ops, *after), tensors=tuple(tensors), retired=retired)
+    return PatchSplit(first_op=first_op, last_op=last_op, bands=bands, rewrite=rewrite)
+
+
+def _band_ops(
+    graph: Subgraph,
+    chain: list[_Layer],
+    plan: list[tuple[int, int, int, int]],
+    rows: tuple[int, int],
+    source: int,
+    band: int,
+    add: Callable[[NewTensor], int],
+    ops: list[NewOp],
+) -> int:
+    """Append one band's ops; returns the band's output tensor."""
+    lo, hi = plan[0][0], plan[0][1]
+    _, _, width, channels = chain[0].in_shape
+    prefix = f"arena_patch/b{band}"
+    begin = add(NewTensor(name=f"{prefix}/begin", shape=(4,), type_code=_INT32, data=int32_bytes([0, lo, 0, 0])))
+    end = add(NewTensor(name=f"{prefix}/end", shape=(4,), type_code=_INT32, data=int32_bytes([1, hi, width, channels])))
+    strides = add(NewTensor(name=f"{prefix}/strides", shape=(4,), type_code=_INT32, data=int32_bytes([1, 1, 1, 1])))
+    current = add(NewTensor(name=f"{prefix}/rows", shape=(1, hi - lo, width, channels), type_code=_INT8,
+                            quantization_of=source))  # fmt: skip
+    ops.append(NewOp(op_name="STRIDED_SLICE", inputs=(source, begin, end, strides), outputs=(current,),
+                     options_type="StridedSliceOptions", version=2))  # fmt: skip
+    for index, (layer, (in_lo, in_hi, top, bottom)) in enumerate(zip(chain, plan, strict=True)):
+        x = layer.op.inputs[0]
+        height = in_hi - in_lo
+        if top or bottom or layer.pad_left or layer.pad_right:
+            pads = [0, 0, top, bottom, layer.pad_left, layer.pad_right, 0, 0]
+            paddings = add(NewTensor(name=f"{prefix}/l{index}/paddings", shape=(4, 2), type_code=_INT32,
+                                     data=int32_bytes(pads)))  # fmt: skip
+            padded = add(NewTensor(
+                name=f"{prefix}/l{index}/padded",
+                shape=(1, height + top + bottom, layer.in_shape[2] + layer.pad_left + layer.pad_right,
+                       layer.in_shape[3]),
+                type_code=_INT8, quantization_of=x))  # fmt: skip
+            ops.append(NewOp(op_name="PAD", inputs=(current, paddings), outputs=(padded,),
+                             options_type="PadOptions", version=2))  # fmt: skip
+            current = padded
+        out_lo, out_hi = (plan[index + 1][0], plan[index + 1][1]) if index + 1 < len(plan) else rows
+        y = layer.op.outputs[0]
+        out = add(NewTensor(name=f"{prefix}/l{index}/out", shape=(1, out_hi - out_lo, *layer.out_shape[2:]),
+                            type_code=_INT8, quantization_of=y))  # fmt: skip
+        options = {k: int(str(v)) for k, v in layer.op.options.items() if isinstance(v, int)}
+        options["padding"] = _VALID
+        ops.append(NewOp(op_name=layer.op.op_name, inputs=(current, *layer.op.inputs[1:]), outputs=(out,),
+                         options_type=SPLITTABLE[layer.op.op_name], options=options,
+                         version=layer.op.version))  # fmt: skip
+        current = out
+    return current
+
+
+__all__ = ["SPLITTABLE", "PatchSplit", "split_chain", "splittable_chains"]

@@ -1,0 +1,85 @@
+"""Benchmark ``arena shrink`` on every shared model: head before, after each step, MACs added, proof.
+
+Run: ``.venv/bin/python benchmarks/bench_shrink.py [--max-mac-overhead 0.1] [--models DIR]``.
+Prints a table and writes benchmarks/results/shrink.json. Heads are TFLM arena heads (bytes) with
+reference kernels; "before" is the exact allocator on the unmodified model; "proof" is the
+value-level simulator plus real TFLM (outputs bit-identical to the original, head = plan).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+
+from arena.commands.shrink import shrink_model
+from arena.errors import ArenaError
+from arena.render.shrink import shrink_document
+
+IMAGE_MODELS = ("mlperf_vww_96_int8", "tflm_person_detect", "mlperf_ic_pretrainedResnet_quant")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--models", default=str(Path(__file__).resolve().parents[2] / "shared" / "models"))
+    parser.add_argument("--max-mac-overhead", type=float, default=0.10)
+    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "shrink.json"))
+    args = parser.parse_args()
+    rows = []
+    header = (
+        f"{'model':<34} {'before':>7} {'alias':>7} {'overlap':>7} {'patches':>7} {'after':>7} {'change':>7}"
+        f" {'MACs+':>6} proof"
+    )
+    print(header)
+    print("-" * len(header))
+    for path in sorted(Path(args.models).glob("*.tflite")):
+        start = time.perf_counter()
+        try:
+            result = shrink_model(path, max_mac_overhead=args.max_mac_overhead)
+        except ArenaError as error:
+            print(f"{path.stem:<34} error: {error}", flush=True)
+            rows.append({"model": path.name, "error": str(error)})
+            continue
+        doc = shrink_document(result)
+        doc["seconds"] = round(time.perf_counter() - start, 1)
+        rows.append(doc)
+        alias = next(s.head_bytes for s in result.steps if s.name == "alias")
+        overlap = next(s.head_bytes for s in result.steps if s.name == "overlap")
+        patches = [s.head_bytes for s in result.steps if s.name == "patches"]
+        change = (result.head_after_bytes - result.head_before_bytes) / result.head_before_bytes
+        macs = (result.macs_after - result.macs_before) / result.macs_before if result.macs_before else 0.0
+        proof = "proven" if result.proven else "NOT PROVEN"
+        if result.tflm is not None and result.tflm.ok:
+            proof += " (TFLM bit-identical, head matches)"
+        print(
+            f"{path.stem[:34]:<34} {result.head_before_bytes:>7} {alias:>7} {overlap:>7}"
+            f" {patches[-1] if patches else '-':>7} {result.head_after_bytes:>7} {change:>+7.1%} {macs:>+6.1%} {proof}",
+            flush=True,
+        )
+    changes = [
+        (r["head_after_bytes"] - r["head_before_bytes"]) / r["head_before_bytes"] for r in rows if "error" not in r
+    ]
+    images = [
+        (r["head_after_bytes"] - r["head_before_bytes"]) / r["head_before_bytes"]
+        for r in rows
+        if "error" not in r and Path(r["model"]).stem in IMAGE_MODELS
+    ]
+    summary = {
+        "max_mac_overhead": args.max_mac_overhead,
+        "median_change": statistics.median(changes) if changes else None,
+        "image_model_changes": images,
+        "all_proven": all(r.get("proven") for r in rows),
+    }
+    print(
+        f"\nmedian head change {summary['median_change']:+.1%}; image models: "
+        + ", ".join(f"{c:+.1%}" for c in images)
+        + f"; all proven: {summary['all_proven']}"
+    )
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps({"summary": summary, "models": rows}, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

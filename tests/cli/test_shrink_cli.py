@@ -1,0 +1,39 @@
+"""``arena shrink`` through click: exit codes, the one-line error, the JSON document."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from arena.cli import cli
+
+
+def test_missing_model_is_one_line_exit_2(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["shrink", str(tmp_path / "nope.tflite"), "-o", str(tmp_path / "o.tflite")])
+    assert result.exit_code == 2
+    assert "nope.tflite" in result.output
+
+
+def test_bad_overhead_is_exit_2(shared_dir: Path, tmp_path: Path) -> None:
+    args = ["shrink", str(shared_dir / "tflm_hello_world_int8.tflite"), "-o", str(tmp_path / "o.tflite"),
+            "--max-mac-overhead", "lots"]  # fmt: skip
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2
+    assert "--max-mac-overhead" in result.output
+
+
+@pytest.mark.oracle
+def test_person_detect_json_and_written_model(shared_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "small.tflite"
+    args = ["shrink", str(shared_dir / "tflm_person_detect.tflite"), "-o", str(out), "--json"]
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert doc["tflm"]["outputs_identical"] and doc["tflm"]["head_matches"]
+    # TFLM measured the original's head live: the shrunk head TFLM measured must be below it.
+    assert doc["tflm"]["shrunk_head_bytes"] < doc["tflm"]["original_head_bytes"]
+    assert (doc["macs_after"] - doc["macs_before"]) <= 0.10 * doc["macs_before"]
+    assert out.exists() and out.stat().st_size > 0
