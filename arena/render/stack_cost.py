@@ -138,7 +138,7 @@ def render_stack_cost_text(estimate: CostEstimate) -> str:
             )
         if estimate.power_source:
             lines.append(f"  power      {estimate.power_source}")
-    lines.append("instructions not counted: needs the emulator run (arena cost --measure, issue 13), not built")
+    lines.append("instructions not counted: needs the emulated run of issue 13 (no --measure yet); cycles from the fit")
     rate = _rate(estimate)
     if rate is not None:
         lines.append(rate)

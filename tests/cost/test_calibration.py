@@ -269,11 +269,40 @@ def test_lobo_is_worse_than_in_sample_and_within_the_stated_tolerance(lobo: tupl
 
 
 @pytest.mark.xfail(
-    strict=True, raises=AssertionError, reason="issue 14 target not met: TFLM v2.3.1 (M4) vs 2021 TFLM (M33) confound"
+    strict=True,
+    raises=AssertionError,
+    reason="issue 14 target not met (measured 41.1%): TFLM v2.3.1 (M4 board) vs 2021 TFLM (M33 board) confound",
 )
 def test_issue_target_tflm_lobo_latency_median_25_percent(lobo: tuple[LoboPrediction, ...]) -> None:
     tflm = summarise(p.latency_error for p in lobo if p.row.stack == TFLM)
     assert tflm["median_abs"] <= 0.25
+
+
+def _tflm_energy_errors(lobo: tuple[LoboPrediction, ...], *, board_power: bool) -> list[float]:
+    errors = []
+    for p in lobo:
+        predicted = p.energy_board_power_uj if board_power else p.energy_uj
+        if p.row.stack == TFLM and predicted is not None and p.row.energy_uj:
+            errors.append(abs(predicted / p.row.energy_uj - 1.0))
+    return errors
+
+
+def test_issue_target_tflm_lobo_energy_30_percent_with_the_boards_power(lobo: tuple[LoboPrediction, ...]) -> None:
+    # LOBO latency x the held-out board's own mean power (what its catalog figure gives).
+    errors = _tflm_energy_errors(lobo, board_power=True)
+    assert len(errors) == 8
+    assert statistics.median(errors) <= 0.30
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="issue 14 target not met (measured 48.0%) when the held-out board's power is unseen too: power dominates",
+)
+def test_issue_target_tflm_lobo_energy_30_percent_power_unseen(lobo: tuple[LoboPrediction, ...]) -> None:
+    errors = _tflm_energy_errors(lobo, board_power=False)
+    assert len(errors) == 8
+    assert statistics.median(errors) <= 0.30
 
 
 def test_band_covers_its_quantile_of_lobo_rows(lobo: tuple[LoboPrediction, ...]) -> None:
