@@ -1,8 +1,8 @@
 """Compile the firmware harness against a built library and link one ELF per model.
 
 The harness (``firmware/main.cc``, ``startup.c``, ``semihost.c``) is compiled once per library
-with TFLM's own flags; each model adds one generated source (model, inputs, resolver, static
-arena). ELFs are cached in the library's directory by the digest of that source, so re-measuring
+with TFLM's own flags; each model adds two generated sources: its data (model, inputs, static arena; plain C)
+and its op resolver (C++, shared by models with the same ops). ELFs are cached in the library's directory by the digest of that source, so re-measuring
 a model costs only the emulator run.
 """
 
@@ -55,25 +55,38 @@ def _harness_objects(library: Library) -> list[Path]:
     return objects
 
 
-def link_firmware(library: Library, source_text: str, *, tag: str = "model") -> Path:
-    """The firmware ELF for one generated model source (built now, or reused from the cache).
+def _object_for(library: Library, text: str, suffix: str) -> Path:
+    """Compile a generated source once per content (cached under ``objects/`` by its digest)."""
+    digest = hashlib.sha256(text.encode()).hexdigest()[:20]
+    out_dir = library.directory / "objects"
+    obj = out_dir / f"{digest}{suffix}.o"
+    if not obj.is_file():
+        out_dir.mkdir(exist_ok=True)
+        source = out_dir / f"{digest}{suffix}"
+        source.write_text(text)
+        tmp = out_dir / f"{digest}{suffix}.tmp"
+        _compile(library, source, tmp)
+        tmp.rename(obj)
+        source.unlink()
+    return obj
+
+
+def link_firmware(library: Library, data_text: str, resolver_text: str, *, tag: str = "model") -> Path:
+    """The firmware ELF for one model's generated sources (built now, or reused from the cache).
 
     Raises
     ------
     ArenaError
         When compiling or linking fails (e.g. the model and arena do not fit the board's RAM).
     """
-    digest = hashlib.sha256(source_text.encode()).hexdigest()[:20]
+    digest = hashlib.sha256((data_text + resolver_text).encode()).hexdigest()[:20]
     out_dir = library.directory / "firmware"
     elf = out_dir / f"{tag}-{digest}.elf"
     with file_lock(library.directory / "firmware.lock"):
         if elf.is_file():
             return elf
         out_dir.mkdir(exist_ok=True)
-        source = out_dir / f"{tag}-{digest}.cc"
-        source.write_text(source_text)
-        model_obj = out_dir / f"{tag}-{digest}.o"
-        _compile(library, source, model_obj)
+        generated = [_object_for(library, data_text, ".c"), _object_for(library, resolver_text, ".cc")]
         boards = _firmware_dir() / "boards"
         tmp = elf.with_suffix(".tmp")
         command = [
@@ -85,7 +98,7 @@ def link_firmware(library: Library, source_text: str, *, tag: str = "model") -> 
             f"-L{boards}",
             f"-T{boards / library.board.linker_script}",
             *(str(obj) for obj in _harness_objects(library)),
-            str(model_obj),
+            *(str(obj) for obj in generated),
             str(library.archive),
             "-lm",
             "-o",
@@ -96,6 +109,4 @@ def link_firmware(library: Library, source_text: str, *, tag: str = "model") -> 
             lines = [line for line in result.stderr.splitlines() if "warning" not in line]
             raise ArenaError(f"linking the firmware for {library.board.core} failed: {' | '.join(lines[:3])[:300]}")
         tmp.rename(elf)
-        source.unlink()
-        model_obj.unlink()
     return elf

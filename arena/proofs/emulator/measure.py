@@ -10,7 +10,7 @@ from arena.model.records import Model
 from arena.proofs.emulator.boards import Board, board_for_core
 from arena.proofs.emulator.build import Library, Progress, build_library, check_tools
 from arena.proofs.emulator.firmware_link import link_firmware
-from arena.proofs.emulator.model_source import model_source, op_registrations, resolver_methods
+from arena.proofs.emulator.model_source import data_source, op_registrations, resolver_methods, resolver_source
 from arena.proofs.emulator.run import CAPACITY_BYTES, Measurement, measure_firmware
 from arena.proofs.emulator.sources import unpack_sources
 
@@ -44,11 +44,11 @@ def prepare_library(
     return build_library(tree, board, kernels, cache=cache, jobs=jobs, progress=progress)
 
 
-def firmware_source(library: Library, model: Model, inputs: tuple[bytes, ...]) -> str:
-    """The generated ``arena_model.cc`` for ``model`` with ``inputs``, against ``library``'s TFLM."""
+def firmware_sources(library: Library, model: Model, inputs: tuple[bytes, ...]) -> tuple[str, str]:
+    """The generated data (C) and resolver (C++) sources for ``model`` with ``inputs``."""
     header = library.source.root / "tensorflow/lite/micro/micro_mutable_op_resolver.h"
     registrations = op_registrations(model, resolver_methods(header))
-    return model_source(bytes(model.data), inputs, registrations, CAPACITY_BYTES)
+    return data_source(bytes(model.data), inputs, CAPACITY_BYTES), resolver_source(registrations)
 
 
 def seeded_inputs(model: Model, seed: int) -> tuple[bytes, ...]:
@@ -58,12 +58,12 @@ def seeded_inputs(model: Model, seed: int) -> tuple[bytes, ...]:
     return tuple(array.tobytes() for array in make_inputs(model, seed=seed))
 
 
-def run_model(library: Library, model: Model, *, seed: int = 0, source_text: str | None = None) -> EmulatorRun:
-    """Link and run ``model`` (or a given generated source) on the library's board."""
+def run_model(library: Library, model: Model, *, seed: int = 0) -> EmulatorRun:
+    """Link and run ``model`` on the library's board with seeded inputs."""
     inputs = seeded_inputs(model, seed)
     started = time.monotonic()
-    text = source_text if source_text is not None else firmware_source(library, model, inputs)
-    elf = link_firmware(library, text, tag=Path(model.path).stem[:40] or "model")
+    data_text, resolver_text = firmware_sources(library, model, inputs)
+    elf = link_firmware(library, data_text, resolver_text, tag=Path(model.path).stem[:40] or "model")
     link_seconds = time.monotonic() - started
     measurement = measure_firmware(library.board, library.kernels, elf)
     return EmulatorRun(

@@ -33,6 +33,7 @@ class FirmwareOutput:
     invoke_ticks: int | None = None
     outputs: dict[int, bytes] = field(default_factory=dict)
     probes: dict[int, bool] = field(default_factory=dict)
+    probe_tails: dict[int, int] = field(default_factory=dict)
     pending_probe: int | None = None
     minimum_arena_bytes: int | None = None
     fault: str | None = None
@@ -89,6 +90,8 @@ def _parse_line(out: FirmwareOutput, words: list[str], line: str) -> None:
             out.pending_probe = size
         else:
             out.probes[size] = words[2] == "ok"
+            if words[2] == "ok" and len(words) > 3:
+                out.probe_tails[size] = int(words[3])
             out.pending_probe = None
     elif key == "fault":
         out.fault = line.strip()

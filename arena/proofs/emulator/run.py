@@ -55,6 +55,7 @@ class Measurement:
     invoke_instructions: int
     instructions_per_tick: float
     probes: dict[int, bool]
+    probe_tails: dict[int, int]
     crashed_probes: tuple[int, ...]
     run_seconds: float
 
@@ -126,7 +127,7 @@ def measure_firmware(board: Board, kernels: str, elf: Path) -> Measurement:
         raise ArenaError(f"{where}: the model did not allocate in a {CAPACITY_BYTES}-byte arena: {detail}")
     if first.invoked is not True:
         raise ArenaError(f"{where}: Invoke failed: {first.fault or ' '.join(first.logs[-2:])}")
-    probes, crashed = dict(first.probes), []
+    probes, crashed, tails = dict(first.probes), [], dict(first.probe_tails)
     state = first
     for _ in range(_MAX_RESUMES):
         if state.minimum_arena_bytes is not None:
@@ -139,9 +140,11 @@ def measure_firmware(board: Board, kernels: str, elf: Path) -> Measurement:
         high = min((size for size, ok in probes.items() if ok), default=CAPACITY_BYTES)
         state = parse_firmware_output(run_qemu(board, elf, ("bisect", str(low), str(high))))
         probes.update(state.probes)
+        tails.update(state.probe_tails)
     if state.minimum_arena_bytes is None:
         raise ArenaError(f"{where}: the bisection did not finish after {_MAX_RESUMES} crashed probes")
-    return _measurement(board, kernels, first, state.minimum_arena_bytes, probes, crashed, time.monotonic() - started)
+    seconds = time.monotonic() - started
+    return _measurement(board, kernels, first, state.minimum_arena_bytes, (probes, tails), crashed, seconds)
 
 
 def _measurement(
@@ -149,14 +152,20 @@ def _measurement(
     kernels: str,
     out: FirmwareOutput,
     minimum: int,
-    probes: dict[int, bool],
+    probes_and_tails: tuple[dict[int, bool], dict[int, int]],
     crashed: list[int],
     seconds: float,
 ) -> Measurement:
     assert out.calibration is not None and out.invoke_ticks is not None
     assert out.head_bytes is not None and out.tail_bytes is not None and out.arena_used_bytes is not None
     iterations, ticks = out.calibration
-    per_tick = iterations * _CALIBRATION_INSTRUCTIONS_PER_ITERATION / ticks
+    measured_per_tick = iterations * _CALIBRATION_INSTRUCTIONS_PER_ITERATION / ticks
+    per_tick = board.instructions_per_tick
+    if abs(measured_per_tick - per_tick) > 0.005 * per_tick:
+        raise ArenaError(
+            f"{board.machine}: SysTick counted {measured_per_tick:.2f} instructions per tick, expected {per_tick:.2f} "
+            "(is QEMU running with -icount shift=0?)"
+        )
     ops = tuple(OpCount(index=i, tag=tag, instructions=round(t * per_tick)) for i, tag, t in out.op_ticks)
     return Measurement(
         machine=board.machine,
@@ -173,7 +182,8 @@ def _measurement(
         ops=ops,
         invoke_instructions=round(out.invoke_ticks * per_tick),
         instructions_per_tick=per_tick,
-        probes=probes,
+        probes=probes_and_tails[0],
+        probe_tails=probes_and_tails[1],
         crashed_probes=tuple(crashed),
         run_seconds=round(seconds, 3),
     )

@@ -2,8 +2,9 @@
 // emulated Cortex-M, and prints what it measured over semihosting, one fact per line.
 //
 // Written for arena (Apache-2.0). Built by arena/proofs/emulator/build.py against TFLM's
-// libtensorflow-microlite.a and a generated model source (arena_model.cc: the model and its
-// seeded inputs as C arrays, and an op resolver holding exactly the model's ops). The output
+// libtensorflow-microlite.a and two generated sources: arena_data.c (the model and its seeded
+// inputs as C arrays, and the static arena) and arena_resolver.cc (an op resolver holding
+// exactly the model's ops). The output
 // protocol is parsed by arena/proofs/emulator/protocol.py:
 //
 //   capacity N                      the static arena this firmware was linked with
@@ -17,7 +18,8 @@
 //   op INDEX TAG TICKS              SysTick ticks of one op's Invoke
 //   invoke ok|fail TICKS            the whole Invoke
 //   output INDEX HEX                an output tensor's bytes after Invoke
-//   probe N ok|fail                 one bisection step (printed before "probe N start" completes)
+//   probe N start                   a bisection step begins (a crash leaves this line last)
+//   probe N ok|fail TAIL            its result, and the persistent bytes when it succeeded
 //   min_arena N                     the smallest N for which AllocateTensors succeeds
 //   done
 //
@@ -46,15 +48,16 @@ void arena_semihost_write0(const char* text);
 int arena_semihost_cmdline(char* buffer, int size);
 extern volatile uint32_t arena_systick_wraps;
 int arena_main(void);
-}
-
-// Generated per model (arena_model.cc).
+// Generated per model (arena_data.c).
 extern const unsigned char arena_model_data[];
 extern const unsigned int arena_model_size;
 extern const unsigned char arena_input_data[];
 extern const unsigned int arena_input_size;
 extern uint8_t arena_buffer[];            // 16-aligned
 extern const unsigned int arena_capacity;  // its size, a multiple of 16
+}
+
+// Generated per op set (arena_resolver.cc).
 const tflite::MicroOpResolver& arena_op_resolver();
 
 namespace {
@@ -180,10 +183,18 @@ Inspector* NewInterpreter(size_t size, tflite::MicroProfilerInterface* profiler)
   return new (g_interpreter_storage) Inspector(TheModel(), arena_op_resolver(), arena_buffer, size, nullptr, profiler);
 }
 
-bool Allocates(size_t size) {
+size_t TailBytes(Inspector* interpreter) {
+  tflite::MicroAllocator* allocator = const_cast<tflite::MicroAllocator*>(&interpreter->Allocator());
+  return (allocator->*get(PersistentTag()))->GetPersistentUsedBytes();
+}
+
+// Whether AllocateTensors succeeds in `size` bytes; on success `tail` is the persistent bytes.
+bool Allocates(size_t size, size_t* tail) {
   if (size < kBisectFloor) return false;
   Inspector* interpreter = NewInterpreter(size, nullptr);
-  return interpreter->initialization_status() == kTfLiteOk && interpreter->AllocateTensors() == kTfLiteOk;
+  bool ok = interpreter->initialization_status() == kTfLiteOk && interpreter->AllocateTensors() == kTfLiteOk;
+  if (ok) *tail = TailBytes(interpreter);
+  return ok;
 }
 
 long Offset(const void* data, size_t head_bytes) {
@@ -214,7 +225,7 @@ void ReportAllocation(Inspector* interpreter) {
   const tflite::MicroAllocator& allocator = interpreter->Allocator();
   tflite::MicroAllocator* mutable_allocator = const_cast<tflite::MicroAllocator*>(&allocator);
   size_t head = (mutable_allocator->*get(NonPersistentTag()))->GetNonPersistentUsedBytes();
-  size_t tail = (mutable_allocator->*get(PersistentTag()))->GetPersistentUsedBytes();
+  size_t tail = TailBytes(interpreter);
   emit("arena_used_bytes %lu\n", static_cast<unsigned long>(interpreter->arena_used_bytes()));
   emit("head %lu\n", static_cast<unsigned long>(head));
   emit("tail %lu\n", static_cast<unsigned long>(tail));
@@ -300,8 +311,9 @@ void Bisect(size_t low, size_t high) {
   while (high - low > 1) {
     size_t middle = low + (high - low) / 2;
     emit("probe %lu start\n", static_cast<unsigned long>(middle));
-    bool ok = Allocates(middle);
-    emit("probe %lu %s\n", static_cast<unsigned long>(middle), ok ? "ok" : "fail");
+    size_t tail = 0;
+    bool ok = Allocates(middle, &tail);
+    emit("probe %lu %s %lu\n", static_cast<unsigned long>(middle), ok ? "ok" : "fail", static_cast<unsigned long>(tail));
     if (ok) {
       high = middle;
     } else {
@@ -337,7 +349,8 @@ int arena_main(void) {
   bool ok = CapacityRun();
   if (ok) {
     emit("probe %lu start\n", static_cast<unsigned long>(kBisectFloor));
-    bool floor_ok = Allocates(kBisectFloor);
+    size_t floor_tail = 0;
+    bool floor_ok = Allocates(kBisectFloor, &floor_tail);
     emit("probe %lu %s\n", static_cast<unsigned long>(kBisectFloor), floor_ok ? "ok" : "fail");
     if (!floor_ok) Bisect(kBisectFloor, arena_capacity);
   }
