@@ -1,1 +1,0 @@
-"""One module per ``arena X`` command: plain arguments in, result records out; nothing printed."""
