@@ -142,7 +142,9 @@ def build_key(source: SourceTree, board: Board, kernels: str) -> str:
         "compiler": _compiler_version(),
         "harness": _harness_digest(),
     }
-    return f"{board.target_arch}-{kernels}-" + hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
+    return (
+        f"{board.target_arch}-{kernels}-" + hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
+    )
 
 
 def build_library(
@@ -163,7 +165,9 @@ def build_library(
         in ``build.log`` in the build directory, named in the message).
     """
     if kernels not in KERNEL_DIRS:
-        raise ArenaError(f"unknown kernel library {kernels!r} for the emulator; choose one of: {', '.join(KERNEL_DIRS)}")
+        raise ArenaError(
+            f"unknown kernel library {kernels!r} for the emulator; choose one of: {', '.join(KERNEL_DIRS)}"
+        )
     builds = (cache or default_cache_dir()) / "tflm-build"
     key = build_key(source, board, kernels)
     directory = builds / key

@@ -53,7 +53,7 @@ def firmware_sources(library: Library, model: Model, inputs: tuple[bytes, ...]) 
 
 def seeded_inputs(model: Model, seed: int) -> tuple[bytes, ...]:
     """The input bytes ``arena simulate --execute`` feeds for ``seed`` (arena.execute.make_inputs)."""
-    from arena.execute import make_inputs
+    from arena.proofs.inputs import make_inputs
 
     return tuple(array.tobytes() for array in make_inputs(model, seed=seed))
 
