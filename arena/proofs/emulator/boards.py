@@ -73,7 +73,11 @@ BOARDS: dict[str, Board] = {
             machine="mps3-an547",
             cpu="cortex-m55",
             core="cortex-m55",
-            target_arch="cortex-m55",
+            # Helium integer (MVEI) without the FPU: Debian's arm-none-eabi-gcc 12.2 emits
+            # "vcvtne.f32.s32" inside an IT block for resize_nearest_neighbor.cc with
+            # -mcpu=cortex-m55 (FP + MVE), which its assembler rejects. int8 CMSIS-NN kernels use
+            # only ARM_MATH_MVEI, so the arena and the int8 code paths are those of cortex-m55.
+            target_arch="cortex-m55+nofp",
             linker_script="mps3-an547.ld",
             core_clock_hz=32_000_000,
             description="Arm MPS3 AN547 (Cortex-M55 with Helium, SSE-300), emulated by QEMU",
