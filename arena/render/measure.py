@@ -56,8 +56,7 @@ def render_measure_text(result: MeasureResult) -> str:
         "",
         f"  arena_used_bytes() {result.arena_used_bytes:,}; set kTensorArenaSize >= "
         f"{result.figures[-1].measured_bytes:,}",
-        f"  Invoke: {result.invoke_instructions:,} instructions (emulated: no caches or wait states; "
-        "not cycles)",
+        f"  Invoke: {result.invoke_instructions:,} instructions (emulated: no caches or wait states; not cycles)",
     ]
     for tag, count in result.op_instructions:
         lines.append(f"    {tag:28} {count:>14,}")

@@ -1,9 +1,10 @@
 """Compile the firmware harness against a built library and link one ELF per model.
 
 The harness (``firmware/main.cc``, ``startup.c``, ``semihost.c``) is compiled once per library
-with TFLM's own flags; each model adds two generated sources: its data (model, inputs, static arena; plain C)
-and its op resolver (C++, shared by models with the same ops). ELFs are cached in the library's directory by the digest of that source, so re-measuring
-a model costs only the emulator run.
+with TFLM's own flags; each model adds two generated sources: its data (model, inputs, static
+arena; plain C) and its op resolver (C++, shared by models with the same ops). ELFs are cached
+in the library's directory by the digest of that source, so re-measuring a model costs only the
+emulator run.
 """
 
 from __future__ import annotations
