@@ -84,3 +84,32 @@ def test_kws_arena_used_bytes_matches_the_recorded_run(library_for: Callable[[st
     path = SHARED_DIR / "models" / "mlperf_kws_ref_model.tflite"
     measured = run_model(library_for("cortex-m4", "cmsis-nn"), read_model(path)).measurement
     assert measured.arena_used_bytes == 22820
+
+
+#: Configurations whose outputs are compared with the tflite-micro wheel (reference kernels, x86-64).
+#: CMSIS-NN on the M4 is included because it was measured bit-identical on every shared model (seed
+#: 0, 2026-12-04); the M55 build was not measured yet, so it is not asserted.
+WHEEL_CONFIGS = (("cortex-m4", "reference"), ("cortex-m4", "cmsis-nn"))
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize(("target_name", "kernels"), WHEEL_CONFIGS, ids=[f"{t}-{k}" for t, k in WHEEL_CONFIGS])
+@pytest.mark.parametrize("path", MODELS, ids=[model_id(p) for p in MODELS])
+def test_outputs_equal_the_tflite_micro_wheel(
+    library_for: Callable[[str, str], Library], path: Path, target_name: str, kernels: str
+) -> None:
+    """The emulated firmware's outputs for seed 0 equal real TFLM's (the wheel) on the same inputs."""
+    from tflite_micro.python.tflite_micro import runtime
+
+    from arena.proofs.inputs import make_inputs
+
+    model = read_model(path)
+    core = get_target(target_name).core
+    measured = run_model(library_for(core, kernels), model, seed=0).measurement
+    interpreter = runtime.Interpreter.from_file(str(path), arena_size=4 * 1024 * 1024)
+    for index, array in enumerate(make_inputs(model, seed=0)):
+        interpreter.set_input(array, index)
+    interpreter.invoke()
+    expected = tuple(interpreter.get_output(i).tobytes() for i in range(len(measured.outputs)))
+    assert len(measured.outputs) == len(model.subgraphs[0].outputs)
+    assert measured.outputs == expected
