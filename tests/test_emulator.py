@@ -113,3 +113,14 @@ def test_outputs_equal_the_tflite_micro_wheel(
     expected = tuple(interpreter.get_output(i).tobytes() for i in range(len(measured.outputs)))
     assert len(measured.outputs) == len(model.subgraphs[0].outputs)
     assert measured.outputs == expected
+
+
+def test_instruction_counts_repeat_exactly(library_for: Callable[[str, str], Library]) -> None:
+    """With -icount shift=0 the emulated clock is a function of the instructions executed: two runs
+    of the same firmware count the same instructions per op (SysTick resolution: 40 on mps2)."""
+    path = SHARED_DIR / "models" / "mlperf_kws_ref_model.tflite"
+    library = library_for("cortex-m4", "cmsis-nn")
+    first = run_model(library, read_model(path)).measurement
+    second = run_model(library, read_model(path)).measurement
+    assert [op.instructions for op in first.ops] == [op.instructions for op in second.ops]
+    assert first.invoke_instructions == second.invoke_instructions > sum(op.instructions for op in first.ops) > 0
