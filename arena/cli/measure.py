@@ -30,6 +30,12 @@ def _default_sources() -> str:
     help=f"Directory of the pinned TFLM source tarballs (default: ${SOURCES_ENV}, else ~/.cache/arena/tflm-src).",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random inputs.")
+@click.option(
+    "--compare-outputs/--no-compare-outputs",
+    default=True,
+    show_default=True,
+    help="Also run the seeded inputs through the tflite-micro wheel and compare the outputs.",
+)
 @click.option("--jobs", type=click.IntRange(min=1), default=2, show_default=True, help="make -j for the TFLM build.")
 @JSON_OPTION
 @click.pass_context
@@ -41,6 +47,7 @@ def measure_command(
     sources: Path | None,
     seed: int,
     jobs: int,
+    compare_outputs: bool,
     as_json: bool,
 ) -> None:
     """Measure MODEL with real TFLM built for the target's Cortex-M core and run in QEMU.
@@ -49,7 +56,7 @@ def measure_command(
     then prints the measured head, tail and minimum arena beside arena's 32-bit prediction, and
     instructions per op (docs/on-target.md). Needs the Debian packages gcc-arm-none-eabi,
     libnewlib-arm-none-eabi, libstdc++-arm-none-eabi-newlib and qemu-system-arm. Exit 0 when the
-    prediction equals the measurement, 1 when it differs.
+    prediction equals the measurement and the outputs equal the tflite-micro wheel's, 1 otherwise.
     """
     from arena.commands.measure import measure
     from arena.render.measure import render_measure_json, render_measure_text
@@ -61,6 +68,7 @@ def measure_command(
         sources=sources or _default_sources(),
         seed=seed,
         jobs=jobs,
+        compare_outputs=compare_outputs,
         progress=lambda line: click.echo(f"arena: {line}", err=True),
     )
     click.echo((render_measure_json if as_json else render_measure_text)(result), nl=False)

@@ -45,6 +45,10 @@ class MeasureResult:
     invoke_instructions: int
     op_instructions: tuple[tuple[str, int], ...]
     output_sha256: str
+    #: The outputs equal the tflite-micro wheel's (reference kernels, host) on the same inputs;
+    #: None when the wheel could not run (``wheel_error`` says why) or was not asked for.
+    outputs_identical_to_wheel: bool | None
+    wheel_error: str | None
     crashed_probes: tuple[int, ...]
     build_seconds: float
     library_cached: bool
@@ -53,8 +57,8 @@ class MeasureResult:
 
     @property
     def ok(self) -> bool:
-        """True when every prediction equals the measurement."""
-        return all(f.difference_bytes == 0 for f in self.figures)
+        """True when every prediction equals the measurement and the outputs are not known to differ."""
+        return all(f.difference_bytes == 0 for f in self.figures) and self.outputs_identical_to_wheel is not False
 
 
 def measure(
@@ -65,6 +69,7 @@ def measure(
     sources: str | Path,
     seed: int = 0,
     jobs: int = 2,
+    compare_outputs: bool = True,
     progress: Progress | None = None,
 ) -> MeasureResult:
     """Measure ``model_path`` on the emulated board for ``target_name``'s core.
@@ -90,6 +95,13 @@ def measure(
     sizing = predicted.sizing
     assert sizing is not None
     measured = run.measurement
+    comparison = None
+    if compare_outputs:
+        from arena.proofs.emulator.wheel import compare_with_wheel
+
+        if progress is not None:
+            progress("running the same inputs through the tflite-micro wheel ...")
+        comparison = compare_with_wheel(model, run.inputs, measured.outputs, seed)
     figures = (
         MeasuredFigure(name="head", predicted_bytes=sizing.head_bytes, measured_bytes=measured.head_bytes),
         MeasuredFigure(name="tail", predicted_bytes=sizing.tail_bytes, measured_bytes=measured.tail_bytes),
@@ -108,6 +120,8 @@ def measure(
         invoke_instructions=measured.invoke_instructions,
         op_instructions=tuple((op.tag, op.instructions) for op in measured.ops),
         output_sha256=hashlib.sha256(b"".join(measured.outputs)).hexdigest(),
+        outputs_identical_to_wheel=comparison.identical if comparison else None,
+        wheel_error=comparison.error if comparison else None,
         crashed_probes=measured.crashed_probes,
         build_seconds=run.build_seconds,
         library_cached=run.library_cached,

@@ -29,6 +29,8 @@ def measure_document(result: MeasureResult) -> dict[str, Any]:
         "invoke_instructions": result.invoke_instructions,
         "ops": [{"op": tag, "instructions": count} for tag, count in result.op_instructions],
         "output_sha256": result.output_sha256,
+        "outputs_identical_to_wheel": result.outputs_identical_to_wheel,
+        "wheel_error": result.wheel_error,
         "crashed_probes": list(result.crashed_probes),
         "build_seconds": result.build_seconds,
         "library_cached": result.library_cached,
@@ -61,6 +63,12 @@ def render_measure_text(result: MeasureResult) -> str:
     for tag, count in result.op_instructions:
         lines.append(f"    {tag:28} {count:>14,}")
     lines.append(f"  outputs sha256 {result.output_sha256[:16]}...")
-    verdict = "prediction equals measurement" if result.ok else "prediction DIFFERS from measurement"
+    if result.outputs_identical_to_wheel is not None:
+        same = "identical to" if result.outputs_identical_to_wheel else "DIFFER from"
+        lines.append(f"  outputs {same} the tflite-micro wheel (reference kernels) on the same inputs")
+    elif result.wheel_error is not None:
+        lines.append(f"  outputs not compared: the tflite-micro wheel failed: {result.wheel_error}")
+    memory_ok = all(f.difference_bytes == 0 for f in result.figures)
+    verdict = "prediction equals measurement" if memory_ok else "prediction DIFFERS from measurement"
     lines += ["", f"  {verdict}", ""]
     return "\n".join(lines)
