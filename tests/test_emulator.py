@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from arena.errors import ArenaError
 from arena.model.reader import read_model
 from arena.plan.pipeline import plan_model
 from arena.proofs.emulator.build import Library
@@ -48,12 +49,19 @@ def library_for() -> Callable[[str, str], Library]:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(message)
         pytest.skip(message)
-    libraries: dict[tuple[str, str], Library] = {}
+    libraries: dict[tuple[str, str], Library | ArenaError] = {}
 
     def get(core: str, kernels: str) -> Library:
+        # A failed build is remembered, so the other tests of that core fail at once instead of rebuilding.
         if (core, kernels) not in libraries:
-            libraries[core, kernels] = prepare_library(core, kernels, sources=SOURCES, jobs=2)
-        return libraries[core, kernels]
+            try:
+                libraries[core, kernels] = prepare_library(core, kernels, sources=SOURCES, jobs=2)
+            except ArenaError as error:
+                libraries[core, kernels] = error
+        library = libraries[core, kernels]
+        if isinstance(library, ArenaError):
+            pytest.fail(f"TFLM for {core} with {kernels} kernels: {library}")
+        return library
 
     return get
 
