@@ -28,8 +28,11 @@ totals and the allocation immediates in its ``_runtime.so``). The wheel
 (``0.dev20261023182759-g8f6596d``) is newer than 90b983c2 and differs in one struct:
 ``TfLiteFullyConnectedParams`` gained a vector field (a data pointer and an ``int`` length after
 ``quantized_bias_type``), 32 bytes aligned 8 in the wheel's own parser ``ParseFullyConnected``
-instead of 16/4. This table uses the wheel's layout; its 32-bit row lays out the same fields
-with 4-byte pointers and 1-byte enums (5 bytes of scalars, pad to 8, pointer, int: 16/4).
+instead of 16/4. The x86-64 columns use the wheel's layout (the wheel is their oracle); the 32-bit
+columns use 90b983c2's (five 1-byte fields: 5 bytes aligned 1), which is what a Cortex-M firmware
+built from the pinned sources allocates. The 32-bit figure was measured: real TFLM 90b983c2 built
+for Cortex-M4 and Cortex-M55 and run under QEMU (``arena measure``, tests/emulator/) reports tails
+that match only with 5/1 (the wheel's 16/4 over-counted 8 to 16 bytes per FULLY_CONNECTED op).
 ``MicroBuiltinDataAllocator`` is private to micro_allocator.cc: a vtable pointer and one
 pointer. ``OpDataAssignVariable`` exists only with compression (assign_variable.cc).
 
@@ -120,7 +123,7 @@ _LAYOUTS: dict[str, _Row] = {
     "TfLiteDepthToSpaceParams": ((4, 4), (4, 4), (4, 4), (4, 4)),
     "TfLiteDepthwiseConvParams": ((28, 4), (28, 4), (28, 4), (28, 4)),
     "TfLiteDivParams": ((4, 4), (4, 4), (1, 1), (1, 1)),
-    "TfLiteFullyConnectedParams": ((32, 8), (32, 8), (16, 4), (16, 4)),  # wheel layout, see above
+    "TfLiteFullyConnectedParams": ((32, 8), (32, 8), (5, 1), (5, 1)),  # x86-64: wheel; arm32: 90b983c2
     "TfLiteGatherParams": ((8, 4), (8, 4), (8, 4), (8, 4)),
     "TfLiteIfParams": ((8, 4), (8, 4), (8, 4), (8, 4)),
     "TfLiteL2NormParams": ((4, 4), (4, 4), (1, 1), (1, 1)),
