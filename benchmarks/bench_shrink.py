@@ -13,6 +13,7 @@ import json
 import statistics
 import time
 from pathlib import Path
+from typing import Any
 
 from arena.commands.shrink import shrink_model
 from arena.errors import ArenaError
@@ -27,7 +28,7 @@ def main() -> None:
     parser.add_argument("--max-mac-overhead", type=float, default=0.10)
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "shrink.json"))
     args = parser.parse_args()
-    rows = []
+    rows: list[dict[str, Any]] = []
     header = (
         f"{'model':<34} {'before':>7} {'alias':>7} {'overlap':>7} {'patches':>7} {'after':>7} {'change':>7}"
         f" {'MACs+':>6} proof"

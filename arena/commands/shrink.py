@@ -20,6 +20,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from arena.allocators import BEST_ALLOCATOR, DEVICE_ALLOCATOR
 from arena.errors import ArenaError
 from arena.kernels import DEFAULT_KERNELS, resolve_kernels
 from arena.lifetimes import LifetimeTable
@@ -194,7 +195,7 @@ def shrink_model(
     family = kernels or (target.default_kernels if target is not None else DEFAULT_KERNELS)
     library = resolve_kernels(family, target.kernel_isa if target is not None else None)
     patches = patches and library in PROVEN_LIBRARIES  # the band rewrite is proven on reference kernels only
-    base = plan_model(original, allocator="exact", kernels=library, time_limit_seconds=20.0)
+    base = plan_model(original, allocator=BEST_ALLOCATOR, kernels=library, time_limit_seconds=20.0)
     macs_before = count_model(original).macs
     steps: list[ShrinkStep] = []
     for name, plan in _step_plans(original, base.table, 20.0):
@@ -253,7 +254,8 @@ def _finish(
         if origin.kind is BufferKind.TENSOR and origin.global_tensor is not None:
             offsets[origin.global_tensor] = offset
     embedded = embed_offline_plan(current.data, offsets, label=label)
-    realized = plan_model(read_model_bytes(embedded, label), allocator="tflm", kernels=kernels)
+    # TFLM's own planner honours the embedded offline plan: this is what the device will do.
+    realized = plan_model(read_model_bytes(embedded, label), allocator=DEVICE_ALLOCATOR, kernels=kernels)
     simulation = simulate_aliased(realized.model, realized.table, realized.plan.offsets, grouped.aliases)
     head_after = realized.plan.peak_bytes
     tflm = prove_in_tflm(original, embedded, seed=seed) if prove else None
