@@ -6,7 +6,9 @@ Steps, each measured against the exact allocator's head of the unmodified model:
    smallest live-bytes peak (:mod:`arena.shrink.reorder`);
 1. ``alias``: in-place aliasing (:mod:`arena.shrink.alias`) planned with alias groups
    (:mod:`arena.shrink.grouped`);
-2. ``patches``: row-band splits of conv/depthwise chains (:mod:`arena.shrink.patches`), chosen
+2. ``overlap``: plus partial overlap of conv/depthwise/pad outputs with their dying input
+   (:mod:`arena.shrink.overlap`), pairwise or chained, whichever packs smaller;
+3. ``patches``: row-band splits of conv/depthwise chains (:mod:`arena.shrink.patches`), chosen
    greedily (best head, then fewest MACs) while the MACs added stay within ``max_mac_overhead``,
    re-planned with the aliases of the rewritten graph (the concatenation pieces land in place).
 
