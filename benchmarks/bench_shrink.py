@@ -13,6 +13,7 @@ import json
 import statistics
 import time
 from pathlib import Path
+from typing import Any
 
 from arena.commands.shrink import shrink_model
 from arena.errors import ArenaError
@@ -27,9 +28,10 @@ def main() -> None:
     parser.add_argument("--max-mac-overhead", type=float, default=0.10)
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "shrink.json"))
     args = parser.parse_args()
-    rows = []
+    rows: list[dict[str, Any]] = []
     header = (
-        f"{'model':<34} {'before':>7} {'alias':>7} {'overlap':>7} {'patches':>7} {'after':>7} {'change':>7}"
+        f"{'model':<34} {'before':>7} {'reorder':>7} {'alias':>7} {'overlap':>7} {'patches':>7} {'after':>7}"
+        f" {'change':>7}"
         f" {'MACs+':>6} proof"
     )
     print(header)
@@ -45,6 +47,7 @@ def main() -> None:
         doc = shrink_document(result)
         doc["seconds"] = round(time.perf_counter() - start, 1)
         rows.append(doc)
+        reorder = next((str(s.head_bytes) for s in result.steps if s.name == "reorder"), "-")
         alias = next(s.head_bytes for s in result.steps if s.name == "alias")
         overlap = next(s.head_bytes for s in result.steps if s.name == "overlap")
         patches = [s.head_bytes for s in result.steps if s.name == "patches"]
@@ -54,7 +57,7 @@ def main() -> None:
         if result.tflm is not None and result.tflm.ok:
             proof += " (TFLM bit-identical, head matches)"
         print(
-            f"{path.stem[:34]:<34} {result.head_before_bytes:>7} {alias:>7} {overlap:>7}"
+            f"{path.stem[:34]:<34} {result.head_before_bytes:>7} {reorder:>7} {alias:>7} {overlap:>7}"
             f" {patches[-1] if patches else '-':>7} {result.head_after_bytes:>7} {change:>+7.1%} {macs:>+6.1%} {proof}",
             flush=True,
         )
@@ -68,6 +71,7 @@ def main() -> None:
     ]
     summary = {
         "max_mac_overhead": args.max_mac_overhead,
+        "seconds": round(sum(r.get("seconds", 0.0) for r in rows), 1),
         "median_change": statistics.median(changes) if changes else None,
         "image_model_changes": images,
         "all_proven": all(r.get("proven") for r in rows),

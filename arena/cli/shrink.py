@@ -42,7 +42,23 @@ def shrink_command(
     no_prove: bool,
     as_json: bool,
 ) -> None:
-    """Rewrite MODEL so TFLM needs a smaller arena head; prove it bit-identical in TFLM."""
+    """Rewrite MODEL so TFLM needs a smaller arena head, and prove it.
+
+    Rules, applied when they pay: in-place aliasing (RESHAPE-like ops, CONCATENATION inputs),
+    partial overlap of an op's output with its dying input (raster-order kernels), and row-band
+    splitting of conv chains (STRIDED_SLICE/PAD/CONV/CONCATENATION, MACs capped by
+    --max-mac-overhead). The final plan comes from the best provable allocator and is embedded as
+    OfflineMemoryAllocation, so stock TFLM runs it. Proof: the access-order simulator, plus real
+    TFLM (tflite-micro wheel) with outputs bit-identical to MODEL on seeded inputs and TFLM's head
+    equal to the plan. Rules are proven for reference kernels only; other kernels get no rewrite.
+
+    \b
+    Exit codes:
+      0  proven (and within --budget when given)
+      1  not proven (nothing written) or --budget not met
+      2  bad input (one-line error)
+    With --no-prove the simulator alone decides. See docs/shrink.md.
+    """
     import json
 
     from arena._io import write_atomic

@@ -2,9 +2,13 @@
 
 Steps, each measured against the exact allocator's head of the unmodified model:
 
+0. ``reorder`` (only when it lowers the head): subgraph 0's ops in the topological order with the
+   smallest live-bytes peak (:mod:`arena.shrink.reorder`);
 1. ``alias``: in-place aliasing (:mod:`arena.shrink.alias`) planned with alias groups
    (:mod:`arena.shrink.grouped`);
-2. ``patches``: row-band splits of conv/depthwise chains (:mod:`arena.shrink.patches`), chosen
+2. ``overlap``: plus partial overlap of conv/depthwise/pad outputs with their dying input
+   (:mod:`arena.shrink.overlap`), pairwise or chained, whichever packs smaller;
+3. ``patches``: row-band splits of conv/depthwise chains (:mod:`arena.shrink.patches`), chosen
    greedily (best head, then fewest MACs) while the MACs added stay within ``max_mac_overhead``,
    re-planned with the aliases of the rewritten graph (the concatenation pieces land in place).
 
@@ -20,6 +24,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from arena.allocators import BEST_ALLOCATOR, DEVICE_ALLOCATOR
 from arena.errors import ArenaError
 from arena.kernels import DEFAULT_KERNELS, resolve_kernels
 from arena.lifetimes import LifetimeTable
@@ -151,6 +156,22 @@ def _best_split(current: _Candidate, label: str, kernels: str, mac_limit: int, b
     return best
 
 
+def _reorder(original: Model, label: str, kernels: str, head: int) -> tuple[Model, int] | None:
+    """The model with subgraph 0's ops in the best order (:mod:`arena.shrink.reorder`), if its head drops."""
+    from arena.model.rewrite import GraphRewrite, rewrite_graph
+    from arena.plan.pipeline import plan_model
+    from arena.shrink.reorder import best_order, order_peak
+
+    count = len(original.subgraphs[0].operators)
+    found = best_order(original)
+    if found is None or found[0] >= order_peak(original, tuple(range(count))):
+        return None
+    data = rewrite_graph(original.data, GraphRewrite(operators=found[1]), label=label)
+    model = read_model_bytes(data, label)
+    planned = plan_model(model, allocator=BEST_ALLOCATOR, kernels=kernels, time_limit_seconds=20.0)
+    return (model, planned.plan.peak_bytes) if planned.plan.peak_bytes < head else None
+
+
 def _better(a: _Candidate, b: _Candidate, budget: int | None) -> bool:
     """Without a budget the smaller head wins (then fewer MACs); with one, fewest MACs among fits."""
     if budget is not None:
@@ -185,6 +206,7 @@ def shrink_model(
         For an unreadable or unsupported model, or a negative ``max_mac_overhead``.
     """
     from arena.cost.macs import count_model
+    from arena.lifetimes import derive_lifetimes
     from arena.plan.pipeline import plan_model
 
     if max_mac_overhead < 0:
@@ -194,18 +216,24 @@ def shrink_model(
     family = kernels or (target.default_kernels if target is not None else DEFAULT_KERNELS)
     library = resolve_kernels(family, target.kernel_isa if target is not None else None)
     patches = patches and library in PROVEN_LIBRARIES  # the band rewrite is proven on reference kernels only
-    base = plan_model(original, allocator="exact", kernels=library, time_limit_seconds=20.0)
+    base = plan_model(original, allocator=BEST_ALLOCATOR, kernels=library, time_limit_seconds=20.0)
     macs_before = count_model(original).macs
     steps: list[ShrinkStep] = []
-    for name, plan in _step_plans(original, base.table, 20.0):
+    work, table = original, base.table
+    reordered = _reorder(original, label, library, base.plan.peak_bytes) if library in PROVEN_LIBRARIES else None
+    if reordered is not None:
+        work, head = reordered
+        table = derive_lifetimes(work, library)
+        steps.append(ShrinkStep(name="reorder", head_bytes=head, macs_added=0, detail="ops in a smaller-peak order"))
+    for name, plan in _step_plans(work, table, 20.0):
         counts: dict[str, int] = {}
         for alias in plan.aliases:
             counts[alias.kind.value] = counts.get(alias.kind.value, 0) + 1
         detail = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())) or "none apply"
-        steps.append(ShrinkStep(name=name, head_bytes=min(plan.peak_bytes, base.plan.peak_bytes), macs_added=0,
-                                detail=detail))  # fmt: skip
+        steps.append(ShrinkStep(name=name, head_bytes=min(plan.peak_bytes, steps[-1].head_bytes if steps else
+                                base.plan.peak_bytes), macs_added=0, detail=detail))  # fmt: skip
     head = steps[-1].head_bytes
-    current = _Candidate(data=original.data, model=original, head_bytes=head, macs=macs_before, detail="")
+    current = _Candidate(data=work.data, model=work, head_bytes=head, macs=macs_before, detail="")
     mac_limit = int(macs_before * (1 + max_mac_overhead))
     for _ in range(MAX_SPLITS if patches else 0):
         if budget_bytes is not None and current.head_bytes <= budget_bytes:
@@ -253,7 +281,8 @@ def _finish(
         if origin.kind is BufferKind.TENSOR and origin.global_tensor is not None:
             offsets[origin.global_tensor] = offset
     embedded = embed_offline_plan(current.data, offsets, label=label)
-    realized = plan_model(read_model_bytes(embedded, label), allocator="tflm", kernels=kernels)
+    # TFLM's own planner honours the embedded offline plan: this is what the device will do.
+    realized = plan_model(read_model_bytes(embedded, label), allocator=DEVICE_ALLOCATOR, kernels=kernels)
     simulation = simulate_aliased(realized.model, realized.table, realized.plan.offsets, grouped.aliases)
     head_after = realized.plan.peak_bytes
     tflm = prove_in_tflm(original, embedded, seed=seed) if prove else None

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from arena.allocators import run_allocator
+from arena.allocators import BEST_ALLOCATOR, run_allocator
 from arena.allocators.problem import Buffer, Problem
 from arena.lifetimes import ARENA_ALIGNMENT, BufferKind, LifetimeTable, align_up
 from arena.model.records import Model
@@ -97,7 +97,7 @@ def plan_grouped(table: LifetimeTable, aliases: tuple[Alias, ...], *, time_limit
             )
         slot_of[index] = len(reduced)
         reduced.append(own)
-    plan = run_allocator("exact", Problem(buffers=tuple(reduced)), time_limit_seconds=time_limit_seconds)
+    plan = run_allocator(BEST_ALLOCATOR, Problem(buffers=tuple(reduced)), time_limit_seconds=time_limit_seconds)
     offsets = []
     for index in range(len(buffers)):
         root, offset = placed.get(index, (index, 0))
