@@ -9,10 +9,12 @@ import json
 from typing import Any
 
 from arena import __version__
+from arena.commands.batch import BatchRow
 from arena.cost.estimate import CostEstimate
 from arena.lifetimes import BufferKind
 from arena.plan.pipeline import PlanResult
 from arena.plan.plan_file import PLAN_SCHEMA_VERSION, buffer_rows
+from arena.render.batch import batch_document
 from arena.units import format_bytes
 
 _MAP_SYMBOLS = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -98,9 +100,14 @@ def plan_document(result: PlanResult, cost: CostEstimate | None = None) -> dict[
     }
 
 
-def render_plan_json(result: PlanResult, cost: CostEstimate | None = None) -> str:
-    """The plan document as indented JSON text, ending in a newline."""
-    return json.dumps(plan_document(result, cost), indent=2) + "\n"
+def render_plan_json(
+    result: PlanResult, cost: CostEstimate | None = None, batches: list[BatchRow] | None = None
+) -> str:
+    """The plan document as indented JSON text, ending in a newline (``batches`` with ``--batch``)."""
+    document = plan_document(result, cost)
+    if batches is not None:
+        document["batches"] = batch_document(batches)
+    return json.dumps(document, indent=2) + "\n"
 
 
 def _gap_line(result: PlanResult) -> str:
