@@ -7,10 +7,10 @@ command bodies so that ``arena --help`` stays fast.
 
 from __future__ import annotations
 
-from arena.cli import check, cost, diff, export, pack, plan, simulate, sweep, targets, validate
+from arena.cli import check, cost, diff, export, pack, plan, report, simulate, sweep, targets, validate
 from arena.cli.group import EXIT_BAD_INPUT, EXIT_OK, EXIT_VERDICT, cli
 
-_COMMANDS = (plan, check, export, validate, sweep, pack, targets, cost, simulate, diff)
+_COMMANDS = (plan, check, export, validate, sweep, pack, targets, cost, simulate, diff, report)
 
 
 def main() -> None:

@@ -72,7 +72,7 @@ def check_command(
         model, target=target, budgets=list(budgets), active_budget=active_budget, allocator=allocator, kernels=kernels
     )
     if report_path is not None:
-        write_report(report_path, result, None)
+        write_report(report_path, result, None, budgets)
     batch_rows = None
     if batches:
         from arena.commands.batch import batch_table

@@ -26,10 +26,11 @@ def write_map(path: Path, result: PlanResult) -> None:
     write_atomic(path, render_layout_svg(result))
 
 
-def write_report(path: Path, result: PlanResult, cost: CostEstimate | None) -> None:
+def write_report(path: Path, result: PlanResult, cost: CostEstimate | None, budgets: tuple[int, ...] = ()) -> None:
     """``--report FILE``: the self-contained HTML report of ``result`` (as ``arena report``)."""
     from arena._io import write_atomic
     from arena.commands.report import build_report
     from arena.render.report import render_report_html
 
-    write_atomic(path, render_report_html(build_report(result, cost)))
+    lines = tuple((f"budget {i + 1}", b) for i, b in enumerate(budgets))
+    write_atomic(path, render_report_html(build_report(result, cost, lines)))
