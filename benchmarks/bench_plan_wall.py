@@ -60,6 +60,12 @@ def _wall(args: list[str], env: dict[str, str] | None = None) -> tuple[float, su
     return time.perf_counter() - started, done
 
 
+def _floor(command: list[str], repeats: int) -> float:
+    """Median wall time of a command that does no planning: what every run pays regardless."""
+    _wall(command)
+    return statistics.median(_wall(command)[0] for _ in range(repeats))
+
+
 def bench_model(path: Path, repeats: int, target: str | None) -> dict[str, object]:
     extra = ["--target", target] if target else []
     command = [*_arena(), "plan", str(path), "--json", *extra]
@@ -106,11 +112,21 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--target", default=None, help="also size for this target (default: head only)")
     args = parser.parse_args()
+    load_before = os.getloadavg()
+    floors = {
+        "python -c pass": _floor([sys.executable, "-c", "pass"], args.repeats),
+        "arena --help": _floor([*_arena(), "--help"], args.repeats),
+    }
     rows = [bench_model(path, args.repeats, args.target) for path in sorted(MODELS.glob("*.tflite"))]
     compile_cost = bench_compile()
+    load_after = os.getloadavg()
     lines = [
         f"`arena plan MODEL --json{' --target ' + args.target if args.target else ''}`, fresh process each run,"
         f" warm caches, median of {args.repeats}; target < {TARGET_SECONDS} s",
+        "",
+        f"machine load average (1 min) {load_before[0]:.1f} before, {load_after[0]:.1f} after, on"
+        f" {os.cpu_count()} cores; floors: "
+        + ", ".join(f"`{name}` {seconds:.3f} s" for name, seconds in floors.items()),
         "",
         "| model | median s | max s | head B | status | numba imported | < 0.3 s |",
         "|---|---:|---:|---:|---|---|---|",
@@ -139,7 +155,8 @@ def main() -> None:
     stem = "bench_plan_wall" + (f"_{args.target}" if args.target else "")
     (RESULTS / f"{stem}.md").write_text(text)
     document = {"target_seconds": TARGET_SECONDS, "repeats": args.repeats, "target": args.target}
-    document |= {"models": rows, "numba": compile_cost}
+    document |= {"models": rows, "numba": compile_cost, "floors_s": floors}
+    document |= {"load_average_before": load_before[0], "load_average_after": load_after[0]}
     (RESULTS / f"{stem}.json").write_text(json.dumps(document, indent=2) + "\n")
 
 

@@ -19,7 +19,7 @@ KWS = BUNDLED_MODELS / "kws_ds_cnn_int8.tflite"
 # meet, b meets both, so the best packing is 48 B (a and c share bytes, b beside them).
 PROBLEM = "id,lower,upper,size\na,0,2,32\nb,1,3,16\nc,2,4,32\n"
 
-DEPLOY = ("plan", "pack", "export")
+DEPLOY = ("plan", "pack", "export", "diff", "report")
 DEVICE = ("check", "validate", "simulate")
 
 
