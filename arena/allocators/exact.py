@@ -665,7 +665,7 @@ def exact(problem: Problem, options: ExactOptions = ExactOptions()) -> Plan:
 def exact_within(problem: Problem, *, time_limit_seconds: float | None = None) -> Plan:
     """The exact allocator with a plain time limit, the registry's calling convention.
 
-    When TFLM's greedy plan, best-fit or breadth-first already meets the lower bound, that plan
+    When TFLM's greedy plan, best-fit, breadth-first or a short hill climb meets the lower bound, that plan
     is returned as optimal (``stats["heuristic"]`` is its index in ``_HEURISTICS``) and neither
     the search nor numba is loaded; ``exact`` itself always searches, so its tests exercise the
     search. Without a limit it searches for the registry's default time for ``exact``.
