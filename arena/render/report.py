@@ -32,7 +32,10 @@ def _live_svg(data: ReportData) -> str:
     loads = data.live_bytes
     width, height = 860.0, 200.0  # drawn from y = 10: room for the top label
     total = [] if data.result.sizing is None else [data.result.sizing.total_bytes]
-    top_value = max([*loads, data.result.plan.peak_bytes, *total, *(b for _, b in data.budgets)], default=1) or 1
+    # Scaled to what the model needs (plus a quarter), not to a budget ten times larger, which
+    # would flatten the bars; budgets beyond the scale are drawn at its top and say so.
+    needed = max([*loads, data.result.plan.peak_bytes, *total], default=1) or 1
+    top_value = max(needed * 1.25, *(b for _, b in data.budgets if b <= needed * 2), 1)
     per_step = width / max(len(loads), 1)
     per_byte = height / top_value
     parts = [
@@ -49,12 +52,16 @@ def _live_svg(data: ReportData) -> str:
     lines = [("arena head", data.result.plan.peak_bytes, "#c00"), *((n, b, "#2a2") for n, b in data.budgets)]
     if sizing is not None:
         lines.insert(1, ("arena total (head + tail)", sizing.total_bytes, "#a0a"))
-    for name, value, colour in lines:
-        y = 10 + height - value * per_byte
+    for index, (name, value, colour) in enumerate(lines):
+        above = value > top_value
+        y = 10 + height - min(value, top_value) * per_byte
+        # Alternate labels left and right so that near-equal lines (head, total) stay legible.
+        x, anchor = (12, "start") if index % 2 else (8 + width, "end")
+        label = f"{escape(name)} {value:,} B" + (" (above the scale)" if above else "")
         parts.append(
             f'<line class="budget" data-bytes="{value}" x1="10" x2="{10 + width:.0f}" y1="{y:.2f}" y2="{y:.2f}"'
-            f' stroke="{colour}" stroke-dasharray="5 3"/><text x="{12:.0f}" y="{y - 3:.2f}" font-size="11"'
-            f' fill="{colour}">{escape(name)} {value:,} B</text>'
+            f' stroke="{colour}" stroke-dasharray="5 3"/><text x="{x:.0f}" y="{y - 3 if y > 22 else y + 12:.2f}"'
+            f' font-size="11" text-anchor="{anchor}" fill="{colour}">{label}</text>'
         )
     parts.append("</svg>")
     return "\n".join(parts)
