@@ -26,19 +26,36 @@ buffers of size zero sit at offset 0, where they share no byte with anything.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import math
 import time
 from dataclasses import dataclass, field
 from functools import reduce
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
-from arena.allocators import _exact_search as core
 from arena.allocators.problem import Buffer, Plan, PlanStatus, Problem, peak_of
 from arena.allocators.tflm_greedy import tflm_greedy
 from arena.errors import ArenaError
+
+if TYPE_CHECKING:
+    from arena.allocators import _exact_search as core
+else:
+
+    class _LazyCore:
+        """The jitted search core, imported on first use: importing it imports numba (~0.5 s).
+
+        ``exact`` returns before touching it when a heuristic already meets the lower bound,
+        so most models are planned without numba at all.
+        """
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(importlib.import_module("arena.allocators._exact_search"), name)
+
+    core = _LazyCore()
 
 logger = logging.getLogger(__name__)
 
@@ -498,6 +515,69 @@ def _minimize(problem: Problem, setup: _Setup, progress: _Progress, options: Exa
             slice_seconds *= 2
 
 
+#: Heuristics tried before the search, cheapest first (each a few ms on the shared models);
+#: hill-climb stops at the bound or after ``_HILL_CLIMB_SECONDS`` (on mlperf_vww_96 it is the
+#: only one to reach the bound, in about 1 ms).
+_HEURISTICS = ("tflm", "best-fit", "breadth", "hill-climb")
+_HILL_CLIMB_SECONDS = 0.05
+
+
+def _step_and_bound(problem: Problem) -> tuple[np.ndarray[Any, np.dtype[np.int64]], int]:
+    """The free buffers and the max-load lower bound, rounded to the search's step (no numba)."""
+    free = np.asarray(
+        [i for i, b in enumerate(problem.buffers) if b.fixed_offset is None and b.size > 0], dtype=np.int64
+    )
+    fixed = [b for b in problem.buffers if b.fixed_offset is not None]
+    parts = [
+        *(problem.buffers[int(i)].size for i in free),
+        *(problem.buffers[int(i)].alignment for i in free if problem.buffers[int(i)].alignment > 1),
+        *(b.size for b in fixed),
+        *(b.fixed_offset or 0 for b in fixed),
+    ]
+    step = reduce(math.gcd, parts, 0) or 1
+    return free, _lower_bound(problem, free, step)
+
+
+def _heuristic_at_bound(problem: Problem) -> Plan | None:
+    """A heuristic's plan when it already meets the lower bound (then it is optimal), else None.
+
+    The bound is the same max-load bound the search starts from (``_lower_bound``), so a plan
+    at it is proven minimal without the search and without importing numba. The plan is
+    checked by the independent validator and against every alignment before it is trusted.
+    With a capacity the plan must also fit it (a miss is left to the search to prove).
+    """
+    from arena.allocators.registry import run_allocator
+    from arena.allocators.validate import validate_plan
+
+    started = time.perf_counter()
+    free, bound = _step_and_bound(problem)
+    for name in _HEURISTICS:
+        plan = run_allocator(name, problem, time_limit_seconds=_HILL_CLIMB_SECONDS if name == "hill-climb" else None)
+        if plan.peak_bytes > bound or (problem.capacity is not None and plan.peak_bytes > problem.capacity):
+            continue
+        aligned = all(o % b.alignment == 0 for o, b in zip(plan.offsets, problem.buffers, strict=True))
+        if not aligned or not validate_plan(problem, plan).ok:
+            continue
+        return Plan(
+            offsets=plan.offsets,
+            peak_bytes=plan.peak_bytes,
+            allocator="exact",
+            status=PlanStatus.OPTIMAL,
+            lower_bound_bytes=bound,
+            stats={
+                "nodes": 0,
+                "backtracks": 0,
+                "searches": 0,
+                "bound_bytes": bound,
+                "seconds": time.perf_counter() - started,
+                "infeasible": 0,
+                "heuristic": float(_HEURISTICS.index(name)),
+            }
+            | ({} if problem.capacity is None else {"fit_seconds": time.perf_counter() - started}),
+        )
+    return None
+
+
 def exact(problem: Problem, options: ExactOptions = ExactOptions()) -> Plan:
     """The smallest arena, proven by search, or the best found when time runs out.
 
@@ -585,7 +665,10 @@ def exact(problem: Problem, options: ExactOptions = ExactOptions()) -> Plan:
 def exact_within(problem: Problem, *, time_limit_seconds: float | None = None) -> Plan:
     """The exact allocator with a plain time limit, the registry's calling convention.
 
-    Without a limit it searches for the registry's default time for ``exact``.
+    When TFLM's greedy plan, best-fit, breadth-first or a short hill climb meets the lower bound, that plan
+    is returned as optimal (``stats["heuristic"]`` is its index in ``_HEURISTICS``) and neither
+    the search nor numba is loaded; ``exact`` itself always searches, so its tests exercise the
+    search. Without a limit it searches for the registry's default time for ``exact``.
 
     >>> from arena.allocators.problem import Buffer, Problem
     >>> exact_within(Problem(buffers=(Buffer(name="a", size=16, first=0, last=0),))).peak_bytes
@@ -593,5 +676,8 @@ def exact_within(problem: Problem, *, time_limit_seconds: float | None = None) -
     """
     from arena.allocators.registry import ALLOCATORS
 
+    quick = _heuristic_at_bound(problem)
+    if quick is not None:  # optimal by the bound: no search, no numba
+        return quick
     seconds = time_limit_seconds if time_limit_seconds is not None else ALLOCATORS["exact"].default_seconds
     return exact(problem, ExactOptions() if seconds is None else ExactOptions(time_limit_seconds=seconds))

@@ -7,10 +7,24 @@ command bodies so that ``arena --help`` stays fast.
 
 from __future__ import annotations
 
-from arena.cli import check, cost, export, measure, pack, plan, shrink, simulate, sweep, targets, validate
+from arena.cli import (
+    check,
+    cost,
+    diff,
+    export,
+    measure,
+    pack,
+    plan,
+    report,
+    shrink,
+    simulate,
+    sweep,
+    targets,
+    validate,
+)
 from arena.cli.group import EXIT_BAD_INPUT, EXIT_OK, EXIT_VERDICT, cli
 
-_COMMANDS = (plan, check, export, validate, sweep, pack, targets, cost, simulate, shrink, measure)
+_COMMANDS = (plan, check, export, validate, sweep, pack, targets, cost, simulate, shrink, measure, diff, report)
 
 
 def main() -> None:

@@ -6,13 +6,15 @@ from pathlib import Path
 
 import click
 
-from arena.allocators import DEVICE_ALLOCATOR
 from arena.cli.group import EXIT_OK, EXIT_VERDICT, cli
 from arena.cli.options import (
     KERNELS_OPTION,
     SRAM_OPTION,
     TARGET_OPTION,
+    Role,
     allocator_option,
+    budget_option,
+    choose_target,
 )
 
 
@@ -20,7 +22,7 @@ from arena.cli.options import (
 @click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
 @TARGET_OPTION
 @allocator_option(
-    DEVICE_ALLOCATOR,
+    Role.DEPLOY,
     "Plan to export; any but tflm is embedded in the model (write it with --model-out/--model-array).",
 )
 @KERNELS_OPTION
@@ -39,7 +41,7 @@ from arena.cli.options import (
     "--model-array", type=click.Path(dir_okay=False, path_type=Path), help="Write the exported model as a C array here."
 )
 @click.option("--name", "prefix", metavar="PREFIX", help="C name prefix (default: from the model file name).")
-@click.option("--budget", metavar="SIZE", help="Arena budget: the header static-asserts it; exit 1 if exceeded.")
+@budget_option("Arena budget: the header static-asserts it; exit 1 if exceeded.")
 @SRAM_OPTION
 @click.pass_context
 def export_command(
@@ -53,8 +55,8 @@ def export_command(
     model_out: Path | None,
     model_array: Path | None,
     prefix: str | None,
-    budget: str | None,
-    sram: str | None,
+    budget: int | None,
+    sram: int | None,
 ) -> None:
     """Write what firmware needs: arena header and source, the planned model, the model as C.
 
@@ -80,13 +82,10 @@ def export_command(
         render_export_source,
         render_export_summary,
     )
-    from arena.targets import choose_target
-    from arena.units import parse_size
 
     target = choose_target(target_name, sram=sram)
-    budget_bytes = None if budget is None else parse_size(budget, "--budget")
     bundle = build_export(
-        model, target=target, allocator=allocator, kernels=kernels, budget_bytes=budget_bytes, prefix=prefix
+        model, target=target, allocator=allocator, kernels=kernels, budget_bytes=budget, prefix=prefix
     )
     outputs: list[tuple[Path, str | bytes]] = []
     if header is not None:

@@ -8,22 +8,20 @@ import click
 
 from arena.cli.group import EXIT_OK, EXIT_VERDICT, cli
 from arena.cli.options import (
-    ALLOCATOR_CHOICES_HELP,
     JSON_OPTION,
+    SIZE,
     TIME_LIMIT_OPTION,
+    Role,
     allocator_option,
 )
 
 
 @cli.command("pack")
 @click.argument("problem", type=click.Path(dir_okay=False, path_type=Path))
-@allocator_option(
-    "best-fit",
-    "How to place the buffers. " + ALLOCATOR_CHOICES_HELP,
-)
+@allocator_option(Role.DEPLOY, "How to place the buffers.")
 @click.option(
     "--capacity",
-    metavar="SIZE",
+    type=SIZE,
     help="Arena bytes available (e.g. 1MB, 1048576); exit 1 if the plan does not fit.",
 )
 @TIME_LIMIT_OPTION
@@ -38,7 +36,7 @@ def pack_command(
     ctx: click.Context,
     problem: Path,
     allocator: str,
-    capacity: str | None,
+    capacity: int | None,
     time_limit: float | None,
     output: Path | None,
     as_json: bool,
@@ -53,10 +51,8 @@ def pack_command(
     from arena.allocators.minimalloc_csv import render_solution_csv
     from arena.commands.pack import pack_file
     from arena.render import pack as report_pack
-    from arena.units import parse_size
 
-    capacity_bytes = None if capacity is None else parse_size(capacity, "--capacity")
-    result = pack_file(problem, allocator=allocator, capacity=capacity_bytes, time_limit_seconds=time_limit)
+    result = pack_file(problem, allocator=allocator, capacity=capacity, time_limit_seconds=time_limit)
     if output is not None:
         write_atomic(output, render_solution_csv(result.problem, result.plan))
     renderer = report_pack.render_pack_json if as_json else report_pack.render_pack_text

@@ -6,47 +6,45 @@ from pathlib import Path
 
 import click
 
-from arena.allocators import BEST_ALLOCATOR
 from arena.cli.group import EXIT_OK, EXIT_VERDICT, cli
 from arena.cli.options import (
-    ALLOCATOR_CHOICES_HELP,
+    BATCH_OPTION,
     CLOCK_OPTION,
     FLASH_OPTION,
     JSON_OPTION,
-    KERNELS_CHOICES_HELP,
+    KERNELS_OPTION,
+    OPTIONAL_TARGET_OPTION,
     SRAM_OPTION,
     TIME_LIMIT_OPTION,
+    Role,
     allocator_option,
+    choose_target,
+    report_option,
 )
-from arena.kernels import DEFAULT_KERNELS, KERNEL_FAMILIES
 
 
 @cli.command("plan")
 @click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
-@allocator_option(
-    BEST_ALLOCATOR,
-    "How to place the buffers (TFLM's own figure is always shown beside another plan). " + ALLOCATOR_CHOICES_HELP,
-)
+@allocator_option(Role.DEPLOY, "How to place the buffers (TFLM's own figure is always shown beside another plan).")
 @TIME_LIMIT_OPTION
-@click.option(
-    "--kernels",
-    type=click.Choice(list(KERNEL_FAMILIES)),
-    help="Kernel library the firmware links (decides scratch buffers and supported ops; default: the"
-    f" target's, else {DEFAULT_KERNELS}). " + KERNELS_CHOICES_HELP,
-)
-@click.option(
-    "--target",
-    "target_name",
-    metavar="NAME",
-    help="Size the whole arena (head + tail) for this target from `arena targets`, e.g. nucleo-l4r5zi.",
-)
+@KERNELS_OPTION
+@OPTIONAL_TARGET_OPTION
 @SRAM_OPTION
 @FLASH_OPTION
 @CLOCK_OPTION
 @click.option("--buffers", is_flag=True, help="Also print one row per planned buffer (lifetime, size, offset).")
 @click.option(
-    "--map", "memory_map", is_flag=True, help="Also draw the plan: one row per op step, arena offsets across."
+    "--map",
+    "memory_map",
+    is_flag=False,
+    flag_value="-",
+    default=None,
+    metavar="[FILE]",
+    help="Also draw the plan: alone, as text (one row per op step, offsets across); with FILE, as an SVG"
+    " picture written there (offset against step, one rectangle per buffer, TFLM's plan beside).",
 )
+@report_option()
+@BATCH_OPTION
 @JSON_OPTION
 @click.option(
     "--allow-unsupported",
@@ -61,11 +59,13 @@ def plan_command(
     time_limit: float | None,
     kernels: str | None,
     target_name: str | None,
-    sram: str | None,
-    flash: str | None,
+    sram: int | None,
+    flash: int | None,
     clock_mhz: float | None,
     buffers: bool,
-    memory_map: bool,
+    memory_map: str | None,
+    report_path: Path | None,
+    batches: tuple[int, ...],
     as_json: bool,
     allow_unsupported: bool,
 ) -> None:
@@ -76,14 +76,14 @@ def plan_command(
     lays it out. The lower bound is the most bytes live at any one op step: no plan can be
     smaller. Exits 1 if the plan fails the independent validator (a bug worth reporting).
     """
+    from arena.cli.outputs import write_map, write_report
     from arena.commands.plan import plan_report
     from arena.render import plan as render
-    from arena.targets import choose_target
 
     target = None
     if target_name is not None:
         target = choose_target(target_name, sram=sram, flash=flash, clock_mhz=clock_mhz)
-    elif sram or flash or clock_mhz:
+    elif sram is not None or flash is not None or clock_mhz is not None:
         raise click.UsageError("--sram, --flash and --clock-mhz override a --target")
     report = plan_report(
         model,
@@ -94,16 +94,30 @@ def plan_command(
         time_limit_seconds=time_limit,
     )
     result = report.result
+    batch_rows = None
+    if batches:
+        from arena.commands.batch import batch_table
+
+        batch_rows = batch_table(result, batches, allocator=allocator, time_limit_seconds=time_limit)
     for warning in result.table.warnings:
         click.echo(f"arena: warning: {warning}", err=True)
+    if memory_map not in (None, "-"):
+        write_map(Path(memory_map), result)
+    if report_path is not None:
+        write_report(report_path, result, report.cost)
     if as_json:
-        click.echo(render.render_plan_json(result, report.cost), nl=False)
+        click.echo(render.render_plan_json(result, report.cost, batch_rows), nl=False)
     else:
         click.echo(render.render_plan_text(result, report.cost), nl=False)
+        if batch_rows is not None:
+            from arena.render.batch import render_batch_text
+
+            click.echo()
+            click.echo(render_batch_text(batch_rows), nl=False)
         if buffers:
             click.echo()
             click.echo(render.render_buffer_table(result), nl=False)
-        if memory_map:
+        if memory_map == "-":
             click.echo()
             click.echo(render.render_memory_map(result), nl=False)
     ctx.exit(EXIT_OK if report.ok else EXIT_VERDICT)

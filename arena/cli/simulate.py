@@ -7,33 +7,19 @@ from pathlib import Path
 import click
 
 from arena.cli.group import EXIT_OK, EXIT_VERDICT, cli
-from arena.cli.options import (
-    ALLOCATOR_CHOICES_HELP,
-    JSON_OPTION,
-    allocator_option,
-)
-from arena.kernels import DEFAULT_KERNELS, KERNEL_FAMILIES
+from arena.cli.options import JSON_OPTION, KERNELS_OPTION, SIZE, Role, allocator_option
 
 
 @cli.command("simulate")
 @click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
-@allocator_option(
-    None,
-    "Simulate this allocator's plan (default: tflm). " + ALLOCATOR_CHOICES_HELP,
-)
+@allocator_option(Role.DEVICE, "Simulate this allocator's plan (not with --plan).")
 @click.option(
     "--plan",
     "plan_file",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Simulate the plan in this file: the JSON `arena plan --json` prints, possibly hand-edited.",
 )
-@click.option(
-    "--kernels",
-    type=click.Choice(list(KERNEL_FAMILIES)),
-    default=DEFAULT_KERNELS,
-    show_default=True,
-    help="Kernel library the firmware links.",
-)
+@KERNELS_OPTION
 @click.option("--allow-unsupported", is_flag=True, help="Simulate models with ops the kernel library cannot run.")
 @click.option("--chart/--no-chart", default=True, show_default=True, help="Draw bytes live per op step.")
 @click.option(
@@ -47,7 +33,7 @@ from arena.kernels import DEFAULT_KERNELS, KERNEL_FAMILIES
     help="With --execute: input arrays (.npz keyed by input index or name); default seeded random.",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for simulated data and random inputs.")
-@click.option("--arena-size", metavar="SIZE", help="With --execute: arena bytes to give TFLM (default: predicted).")
+@click.option("--arena-size", type=SIZE, help="With --execute: arena bytes to give TFLM (default: predicted).")
 @click.option(
     "--save-outputs",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -58,15 +44,15 @@ from arena.kernels import DEFAULT_KERNELS, KERNEL_FAMILIES
 def simulate_command(
     ctx: click.Context,
     model: Path,
-    allocator: str | None,
+    allocator: str,
     plan_file: Path | None,
-    kernels: str,
+    kernels: str | None,
     allow_unsupported: bool,
     chart: bool,
     execute: bool,
     inputs: Path | None,
     seed: int,
-    arena_size: str | None,
+    arena_size: int | None,
     save_outputs: Path | None,
     as_json: bool,
 ) -> None:
@@ -79,7 +65,8 @@ def simulate_command(
     ai-edge-litert. Exits 0 when safe, 1 when a clobber or output difference is found, 2 on bad
     input.
     """
-    if plan_file is not None and allocator is not None:
+    given = ctx.get_parameter_source("allocator") is not click.core.ParameterSource.DEFAULT
+    if plan_file is not None and given:
         raise click.UsageError("give either --allocator or --plan, not both")
     if not execute and (inputs or save_outputs or arena_size):
         raise click.UsageError("--inputs, --save-outputs and --arena-size need --execute")
@@ -88,7 +75,7 @@ def simulate_command(
 
     report = run_simulation(
         model,
-        allocator=allocator,
+        allocator=None if plan_file is not None else allocator,
         plan_file=plan_file,
         kernels=kernels,
         allow_unsupported=allow_unsupported,

@@ -8,16 +8,14 @@ from pathlib import Path
 import click
 
 from arena.cli.group import cli
-from arena.cli.options import (
-    JSON_OPTION,
-)
+from arena.cli.options import JSON_OPTION, SIZE, budget_option
 
 
 @cli.command("sweep")
 @click.argument("models", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--target", "targets", multiple=True, required=True, metavar="NAME", help="Target (repeatable).")
-@click.option("--budget", "budgets", multiple=True, metavar="SIZE", help="Arena budget to flag (repeatable).")
-@click.option("--active-budget", metavar="SIZE", help="Budget a variant must meet to be accepted.")
+@budget_option("Arena budget to flag (repeatable).", multiple=True)
+@click.option("--active-budget", type=SIZE, help="Budget a variant must meet to be accepted.")
 @click.option(
     "--accuracy",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -29,8 +27,8 @@ from arena.cli.options import (
 def sweep_command(
     models: tuple[Path, ...],
     targets: tuple[str, ...],
-    budgets: tuple[str, ...],
-    active_budget: str | None,
+    budgets: tuple[int, ...],
+    active_budget: int | None,
     accuracy: Path | None,
     csv_out: Path | None,
     jobs: int | None,
@@ -50,13 +48,12 @@ def sweep_command(
     from arena.commands.sweep import expand_models, read_accuracy, run_sweep
     from arena.render.sweep import render_sweep_csv, render_sweep_text, sweep_document
     from arena.targets import get_target
-    from arena.units import parse_size
 
     for name in targets:
         get_target(name)
     paths = expand_models(models)
-    budget_bytes = sorted({parse_size(b, "--budget") for b in budgets})
-    active = None if active_budget is None else parse_size(active_budget, "--active-budget")
+    budget_bytes = sorted(set(budgets))
+    active = active_budget
     scores = None if accuracy is None else read_accuracy(accuracy)
     with click.progressbar(length=len(paths) * len(targets), label="planning", file=sys.stderr) as bar:
         rows = run_sweep(paths, targets, budget_bytes, active, accuracy=scores, jobs=jobs, progress=bar.update)

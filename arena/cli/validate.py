@@ -6,26 +6,29 @@ from pathlib import Path
 
 import click
 
-from arena.allocators import DEVICE_ALLOCATOR
 from arena.cli.group import EXIT_OK, EXIT_VERDICT, cli
 from arena.cli.options import (
     CLOCK_OPTION,
     FLASH_OPTION,
     JSON_OPTION,
     KERNELS_OPTION,
+    SIZE,
     SRAM_OPTION,
     TARGET_OPTION,
+    Role,
     allocator_option,
+    budget_option,
+    choose_target,
 )
 
 
 @cli.command("validate")
 @click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
 @TARGET_OPTION
-@click.option("--budget", metavar="SIZE", help="Arena budget (KB = KiB = 1024 bytes).")
+@budget_option("Arena budget (KB = KiB = 1024 bytes).")
 @click.option(
     "--reserve",
-    metavar="SIZE",
+    type=SIZE,
     default="0",
     show_default=True,
     help="SRAM the rest of the firmware needs (stack, application, audio buffers); arena + reserve <= SRAM.",
@@ -40,10 +43,7 @@ from arena.cli.options import (
     show_default=True,
     help="With --profile kws: hop between inferences of the sliding 1 s window.",
 )
-@allocator_option(
-    DEVICE_ALLOCATOR,
-    "Plan whose arena is checked (tflm = the device default).",
-)
+@allocator_option(Role.DEVICE, "Plan whose arena is checked.")
 @KERNELS_OPTION
 @SRAM_OPTION
 @FLASH_OPTION
@@ -54,16 +54,16 @@ def validate_command(
     ctx: click.Context,
     model: Path,
     target_name: str,
-    budget: str | None,
-    reserve: str,
+    budget: int | None,
+    reserve: int,
     deadline_ms: float | None,
     energy_uj: float | None,
     profile: str | None,
     stride_ms: float,
     allocator: str,
     kernels: str | None,
-    sram: str | None,
-    flash: str | None,
+    sram: int | None,
+    flash: int | None,
     clock_mhz: float | None,
     as_json: bool,
 ) -> None:
@@ -80,13 +80,11 @@ def validate_command(
 
     from arena.commands.validate import Limits, validate_model
     from arena.render.validate import render_validation_text, validation_document
-    from arena.targets import choose_target
-    from arena.units import parse_size
 
     target = choose_target(target_name, sram=sram, flash=flash, clock_mhz=clock_mhz)
     limits = Limits(
-        budget_bytes=None if budget is None else parse_size(budget, "--budget"),
-        reserve_bytes=parse_size(reserve, "--reserve"),
+        budget_bytes=budget,
+        reserve_bytes=reserve,
         deadline_ms=deadline_ms,
         energy_uj=energy_uj,
         profile=profile,

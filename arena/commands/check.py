@@ -6,9 +6,10 @@ line per budget, the target's SRAM and flash, and a verdict on the active budget
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from arena.commands.beside import best_beside
 from arena.plan.pipeline import PlanResult, plan_model
 from arena.targets import Target
 from arena.units import format_bytes
@@ -41,6 +42,8 @@ class BudgetReport:
     model: str
     target: str
     lines: tuple[BudgetLine, ...]
+    #: Arena's best plan for the same model and target, when the checked plan is another one.
+    best: PlanResult | None = None
 
     @property
     def ok(self) -> bool:
@@ -96,4 +99,5 @@ def check_model(
 ) -> tuple[BudgetReport, PlanResult]:
     """Plan ``model`` for ``target`` with ``allocator`` and compare its arena with the budgets."""
     result = plan_model(model, allocator=allocator, kernels=kernels, target=target)
-    return check_budgets(result, budgets, active_budget), result
+    report = check_budgets(result, budgets, active_budget)
+    return replace(report, best=best_beside(result)), result

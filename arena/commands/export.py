@@ -13,6 +13,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from arena.allocators import BEST_ALLOCATOR
 from arena.errors import ArenaError
 from arena.model.reader import read_model, read_model_bytes
 from arena.plan.embed import embed_plan, plan_tensor_offsets
@@ -42,7 +43,7 @@ def build_export(
     model: str | Path,
     *,
     target: Target,
-    allocator: str = "tflm",
+    allocator: str = BEST_ALLOCATOR,
     kernels: str | None = None,
     budget_bytes: int | None = None,
     prefix: str | None = None,

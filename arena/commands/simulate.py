@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from arena.allocators import DEVICE_ALLOCATOR
+from arena.commands.beside import best_beside
 from arena.model.reader import read_model
 from arena.plan.pipeline import plan_model
 from arena.plan.plan_file import read_plan_file
 from arena.proofs.simulator import SimulationResult, simulate_plan
 from arena.proofs.tflm_run import ExecutionResult, execute_plan
-from arena.units import parse_size
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -20,6 +20,9 @@ class SimulationReport:
 
     simulation: SimulationResult
     execution: ExecutionResult | None = None
+    #: Head of arena's best plan for the same buffers, beside a simulated plan of another allocator.
+    best_head_bytes: int | None = None
+    best_allocator: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -32,12 +35,12 @@ def run_simulation(
     *,
     allocator: str | None = None,
     plan_file: str | Path | None = None,
-    kernels: str = "reference",
+    kernels: str | None = None,
     allow_unsupported: bool = False,
     execute: bool = False,
     inputs: str | Path | None = None,
     seed: int = 0,
-    arena_size: str | None = None,
+    arena_size: int | None = None,
     save_outputs: str | Path | None = None,
 ) -> SimulationReport:
     """Simulate the plan from ``plan_file`` or ``allocator`` (default tflm); execute on request."""
@@ -53,6 +56,11 @@ def run_simulation(
     simulation = simulate_plan(result, seed=seed)
     execution = None
     if execute:
-        size = None if arena_size is None else parse_size(arena_size, "--arena-size")
-        execution = execute_plan(result, arena_size=size, inputs=inputs, seed=seed, save_outputs=save_outputs)
-    return SimulationReport(simulation=simulation, execution=execution)
+        execution = execute_plan(result, arena_size=arena_size, inputs=inputs, seed=seed, save_outputs=save_outputs)
+    best = None if plan_file is not None else best_beside(result, allow_unsupported=allow_unsupported)
+    return SimulationReport(
+        simulation=simulation,
+        execution=execution,
+        best_head_bytes=None if best is None else best.plan.peak_bytes,
+        best_allocator=None if best is None else best.allocator,
+    )

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from arena.allocators import DEVICE_ALLOCATOR
+from arena.commands.beside import best_beside
 from arena.cost.estimate import CostEstimate
 from arena.cost.on_target import estimate_on_target, has_cost_model
 from arena.kernels import resolve_kernels
@@ -80,6 +82,8 @@ class DeploymentFacts:
     unsupported: tuple[str, ...]
     cost: CostEstimate | None
     cost_error: str | None = None
+    #: The whole arena under arena's best plan, when the checked plan is another allocator's.
+    best_arena_bytes: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -194,6 +198,9 @@ def check_memory(facts: DeploymentFacts, limits: Limits) -> list[Check]:
     checks = []
     saving = facts.tflm_arena_bytes - facts.arena_bytes
     note = f" (TFLM's default plan: {facts.tflm_arena_bytes:,} B)" if saving > 0 else ""
+    best = facts.best_arena_bytes
+    if best is not None and best < facts.arena_bytes:
+        note = f" (arena's best plan: {best:,} B once embedded by arena export)"
     if limits.budget_bytes is not None:
         fits = facts.arena_bytes <= limits.budget_bytes
         checks.append(
@@ -311,7 +318,7 @@ def validate_model(
     target: Target,
     limits: Limits,
     *,
-    allocator: str = "tflm",
+    allocator: str = DEVICE_ALLOCATOR,
     kernels: str | None = None,
 ) -> ValidationResult:
     """Plan, size and cost ``model`` on ``target`` and check it against ``limits``."""
@@ -319,6 +326,7 @@ def validate_model(
     result = plan_model(loaded, allocator=allocator, kernels=kernels, target=target, allow_unsupported=True)
     sizing = result.sizing
     assert sizing is not None, "planned for a target, so sized"
+    best = best_beside(result, allow_unsupported=True)
     family = kernels or target.default_kernels
     cost = None
     cost_error = None
@@ -337,5 +345,6 @@ def validate_model(
         unsupported=result.table.warnings,
         cost=cost,
         cost_error=cost_error,
+        best_arena_bytes=None if best is None or best.sizing is None else best.sizing.total_bytes,
     )
     return validate_deployment(facts, limits)

@@ -32,7 +32,7 @@ import numpy as np
 
 from arena.allocators.problem import peak_of
 from arena.errors import ArenaError
-from arena.lifetimes import BufferKind
+from arena.lifetimes import BufferKind, BufferOrigin
 from arena.model.records import Operator, Subgraph
 from arena.plan.pipeline import PlanResult
 
@@ -102,6 +102,8 @@ class SimulationResult:
     notes: tuple[str, ...]
     writes: int
     reads: int
+    #: Provenance of every planned buffer (parallel to the problem), so reports can name them.
+    origins: tuple[BufferOrigin, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -341,4 +343,5 @@ def simulate_plan(result: PlanResult, *, seed: int = 0) -> SimulationResult:
         notes=tuple(run.notes),
         writes=run.writes,
         reads=run.reads,
+        origins=tuple(result.table.origins),
     )

@@ -9,6 +9,30 @@ from arena.plan.pipeline import PlanResult
 from arena.units import format_bytes
 
 
+def _best_fields(report: BudgetReport, result: PlanResult) -> dict[str, Any] | None:
+    """Arena's best plan beside the checked one: its sizes and what it saves once embedded."""
+    best = report.best
+    if best is None or best.sizing is None or result.sizing is None:
+        return None
+    return {
+        "allocator": best.allocator,
+        "head_bytes": best.sizing.head_bytes,
+        "tail_bytes": best.sizing.tail_bytes,
+        "total_bytes": best.sizing.total_bytes,
+        "saved_bytes": result.sizing.total_bytes - best.sizing.total_bytes,
+        "optimal": best.plan.is_optimal,
+    }
+
+
+def _best_lines(report: BudgetReport, result: PlanResult) -> list[str]:
+    best = _best_fields(report, result)
+    if best is None:
+        return []
+    saved = best["saved_bytes"]
+    gain = f": {saved:,} B less once embedded (arena export)" if saved > 0 else ": no smaller than this plan"
+    return [f"arena's best {format_bytes(best['total_bytes'])} with {best['allocator']}{gain}"]
+
+
 def render_budget_text(report: BudgetReport, result: PlanResult) -> str:
     """One line per comparison, then the verdict."""
     sizing = result.sizing
@@ -24,6 +48,7 @@ def render_budget_text(report: BudgetReport, result: PlanResult) -> str:
         lines.append(
             f"{line.name:24} {line.required_bytes:>12,} {line.available_bytes:>12,} {line.excess_bytes:>10,}  {verdict}"
         )
+    lines += _best_lines(report, result)
     lines += [f"note: {note}" for note in sizing.notes]
     lines.append("PASS" if report.ok else "FAIL: " + ", ".join(x.name for x in report.lines if x.active and not x.fits))
     return "\n".join(lines) + "\n"
@@ -39,6 +64,7 @@ def budget_document(report: BudgetReport, result: PlanResult) -> dict[str, Any]:
         "allocator": result.allocator,
         "kernels": result.table.kernels,
         "arena": {"head_bytes": sizing.head_bytes, "tail_bytes": sizing.tail_bytes, "total_bytes": sizing.total_bytes},
+        "best": _best_fields(report, result),
         "ok": report.ok,
         "checks": [
             {

@@ -9,10 +9,13 @@ import json
 from typing import Any
 
 from arena import __version__
+from arena.commands.batch import BatchRow
 from arena.cost.estimate import CostEstimate
 from arena.lifetimes import BufferKind
 from arena.plan.pipeline import PlanResult
 from arena.plan.plan_file import PLAN_SCHEMA_VERSION, buffer_rows
+from arena.render.batch import batch_document
+from arena.render.refs import violation_document
 from arena.units import format_bytes
 
 _MAP_SYMBOLS = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -64,6 +67,7 @@ def plan_document(result: PlanResult, cost: CostEstimate | None = None) -> dict[
     """The ``arena plan --json`` document (``cost`` totals when the target has a cycle model)."""
     model = result.model
     peak = result.peak_step
+    origins = result.table.origins
     return {
         "schema_version": PLAN_SCHEMA_VERSION,
         "tool": {"name": "arena", "version": __version__},
@@ -93,14 +97,25 @@ def plan_document(result: PlanResult, cost: CostEstimate | None = None) -> dict[
         "valid": result.ok,
         "violations": [v.message for v in result.validation.violations if v not in result.offline_overlaps],
         "offline_overlaps": [v.message for v in result.offline_overlaps],
+        "violation_details": [
+            violation_document(origins, v) for v in result.validation.violations if v not in result.offline_overlaps
+        ],
+        "offline_overlap_details": [violation_document(origins, v) for v in result.offline_overlaps],
         "warnings": list(result.table.warnings),
-        "buffers": buffer_rows(result),
+        "buffers": [
+            {**row, "subgraph_tensor": origin.tensor} for row, origin in zip(buffer_rows(result), origins, strict=True)
+        ],
     }
 
 
-def render_plan_json(result: PlanResult, cost: CostEstimate | None = None) -> str:
-    """The plan document as indented JSON text, ending in a newline."""
-    return json.dumps(plan_document(result, cost), indent=2) + "\n"
+def render_plan_json(
+    result: PlanResult, cost: CostEstimate | None = None, batches: list[BatchRow] | None = None
+) -> str:
+    """The plan document as indented JSON text, ending in a newline (``batches`` with ``--batch``)."""
+    document = plan_document(result, cost)
+    if batches is not None:
+        document["batches"] = batch_document(batches)
+    return json.dumps(document, indent=2) + "\n"
 
 
 def _gap_line(result: PlanResult) -> str:

@@ -8,8 +8,9 @@ from typing import Any
 
 from arena import __version__
 from arena.commands.simulate import SimulationReport
-from arena.proofs.simulator import SimulationResult
+from arena.proofs.simulator import Clobber, SimulationResult
 from arena.proofs.tflm_run import ExecutionResult
+from arena.render.refs import buffer_reference
 
 #: Layout version of :func:`simulation_document`.
 SIMULATION_SCHEMA_VERSION = 1
@@ -17,6 +18,16 @@ SIMULATION_SCHEMA_VERSION = 1
 
 def _place(subgraph: int, op: int | None, op_name: str) -> str:
     return f"op {op} {op_name}" if op is not None else f"{op_name} subgraph {subgraph}"
+
+
+def _clobber_document(result: SimulationResult, clobber: Clobber) -> dict[str, Any]:
+    """A clobber with both buffers named in full (``victim``/``writer`` stay the buffer indices)."""
+    return {
+        **asdict(clobber),
+        "byte_range": list(clobber.byte_range),
+        "victim_buffer": buffer_reference(result.origins, clobber.victim),
+        "writer_buffer": buffer_reference(result.origins, clobber.writer),
+    }
 
 
 def simulation_document(result: SimulationResult) -> dict[str, Any]:
@@ -33,7 +44,7 @@ def simulation_document(result: SimulationResult) -> dict[str, Any]:
         "fragmentation_bytes": result.timeline.fragmentation_bytes,
         "writes": result.writes,
         "reads": result.reads,
-        "clobbers": [{**asdict(c), "byte_range": list(c.byte_range)} for c in result.clobbers],
+        "clobbers": [_clobber_document(result, c) for c in result.clobbers],
         "notes": list(result.notes),
         "steps": [asdict(s) for s in result.timeline.steps],
     }
@@ -137,6 +148,13 @@ def render_execution_text(result: ExecutionResult) -> str:
 def render_report_text(report: SimulationReport, *, chart: bool = True) -> str:
     """Summary, optional timeline chart, then the execution comparison."""
     parts = [render_simulation_text(report.simulation)]
+    if report.best_head_bytes is not None:
+        saved = report.simulation.head_bytes - report.best_head_bytes
+        parts[0] += (
+            f"arena's best  {report.best_head_bytes:,} B head with {report.best_allocator}"
+            + (f" ({saved:,} B less; simulate it with --allocator {report.best_allocator})" if saved > 0 else "")
+            + "\n"
+        )
     if chart:
         parts.append(render_timeline_chart(report.simulation))
     if report.execution is not None:
@@ -149,5 +167,10 @@ def render_report_json(report: SimulationReport) -> str:
     document = simulation_document(report.simulation)
     if report.execution is not None:
         document["execution"] = execution_document(report.execution)
+    document["best"] = (
+        None
+        if report.best_head_bytes is None
+        else {"allocator": report.best_allocator, "head_bytes": report.best_head_bytes}
+    )
     document["ok"] = report.ok
     return json.dumps(document, indent=2) + "\n"
