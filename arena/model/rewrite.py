@@ -21,6 +21,7 @@ from typing import Any
 
 from arena.errors import ArenaError, ModelFormatError
 from arena.model.reader import TFLITE_IDENTIFIER, read_model_bytes
+from arena.model.writer import offset_vector
 
 #: Alignment of constant data (schema.fbs ``Buffer.data (force_align: 16)``).
 _DATA_ALIGNMENT = 16
@@ -220,14 +221,6 @@ def _int_vector(builder: Any, values: Sequence[int]) -> int:
     return vector
 
 
-def _offset_vector(builder: Any, offsets: Sequence[int]) -> int:
-    builder.StartVector(4, len(offsets), 4)
-    for offset in reversed(offsets):
-        builder.PrependUOffsetTRelative(offset)
-    vector: int = builder.EndVector()
-    return vector
-
-
 def _options_table(builder: Any, op: NewOp, label: str) -> tuple[int, int]:
     import tflite
 
@@ -323,8 +316,8 @@ def _build(data: bytes, old: _Old, rewrite: GraphRewrite, label: str) -> bytes:
             builder.PrependUOffsetTRelativeSlot(4, options, 0)
         op_tables.append(builder.EndObject())
     vectors = {
-        0: _offset_vector(builder, tensor_tables),
-        3: _offset_vector(builder, op_tables),
+        0: offset_vector(builder, tensor_tables),
+        3: offset_vector(builder, op_tables),
     }
     graph0 = old.subgraphs[0]
     builder.StartObject(max(6, max(old.subgraph_fields, default=0) + 1))
@@ -339,9 +332,9 @@ def _build(data: bytes, old: _Old, rewrite: GraphRewrite, label: str) -> bytes:
         builder.PrependUOffsetTRelativeSlot(slot, vector, 0)
     new_graph = builder.EndObject()
     root_vectors = {
-        _SLOT_OPCODES: _offset_vector(builder, opcode_tables),
-        _SLOT_SUBGRAPHS: _offset_vector(builder, [new_graph, *(old_ref(p) for p in old.subgraphs[1:])]),
-        _SLOT_BUFFERS: _offset_vector(builder, buffer_tables),
+        _SLOT_OPCODES: offset_vector(builder, opcode_tables),
+        _SLOT_SUBGRAPHS: offset_vector(builder, [new_graph, *(old_ref(p) for p in old.subgraphs[1:])]),
+        _SLOT_BUFFERS: offset_vector(builder, buffer_tables),
     }
     builder.ForceDefaults(True)
     builder.StartObject(_MODEL_SLOTS)

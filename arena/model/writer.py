@@ -199,8 +199,8 @@ def _build(data: bytes, root: _Root, words: bytes, plan_buffer: int) -> bytes:
         buffer_tables.append(plan_table)
     metadata_tables = _metadata_tables(builder, root, plan_buffer, old)
     vectors = {
-        _SLOT_BUFFERS: _table_vector(builder, buffer_tables),
-        _SLOT_METADATA: _table_vector(builder, metadata_tables),
+        _SLOT_BUFFERS: offset_vector(builder, buffer_tables),
+        _SLOT_METADATA: offset_vector(builder, metadata_tables),
     }
     builder.ForceDefaults(True)  # keep a version field that the original had, even if 0
     builder.StartObject(len(_MODEL_FIELDS))
@@ -235,7 +235,8 @@ def _metadata_tables(builder: Any, root: _Root, plan_buffer: int, old: Any) -> l
     return tables
 
 
-def _table_vector(builder: Any, tables: list[int]) -> int:
+def offset_vector(builder: Any, tables: Sequence[int]) -> int:
+    """A vector of table offsets (written back to front, as flatbuffers builds)."""
     builder.StartVector(4, len(tables), 4)
     for table in reversed(tables):
         builder.PrependUOffsetTRelative(table)

@@ -79,7 +79,7 @@ def render_cost_json(estimate: CostEstimate) -> str:
     return json.dumps(cost_document(estimate), indent=2) + "\n"
 
 
-def _number(value: float) -> str:
+def format_number(value: float) -> str:
     """Four significant digits, with thousands separators from 1,000 on."""
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
 
@@ -97,17 +97,24 @@ def _layer_table(estimate: CostEstimate) -> list[str]:
     return lines
 
 
-def _rate_line(estimate: CostEstimate) -> str | None:
+def rate_line(estimate: CostEstimate) -> str | None:
+    """The duty-cycle line for ``--rate``: out of reach, busy share, average power (None without a rate)."""
     if estimate.rate_hz is None:
         return None
-    label = f"at {_number(estimate.rate_hz)}/s"
+    label = f"at {format_number(estimate.rate_hz)}/s"
     duty = estimate.duty_cycle or 0.0
     if not estimate.ok:
-        return f"{label:13}out of reach: {_number(estimate.rate_hz)} inferences would take {duty:.2f} s per second"
+        return (
+            f"{label:13}out of reach: {format_number(estimate.rate_hz)} inferences would take {duty:.2f} s per second"
+        )
     if estimate.average_power_mw is None:
         return f"{label:13}busy {duty:.1%} of the time; average power unknown (no active power)"
-    sleep = "sleep not counted" if estimate.sleep_power_uw is None else f"{_number(estimate.sleep_power_uw)} uW asleep"
-    return f"{label:13}average {_number(estimate.average_power_mw)} mW: busy {duty:.1%} of the time, {sleep}"
+    sleep = (
+        "sleep not counted"
+        if estimate.sleep_power_uw is None
+        else f"{format_number(estimate.sleep_power_uw)} uW asleep"
+    )
+    return f"{label:13}average {format_number(estimate.average_power_mw)} mW: busy {duty:.1%} of the time, {sleep}"
 
 
 def render_cost_text(estimate: CostEstimate) -> str:
@@ -122,15 +129,17 @@ def render_cost_text(estimate: CostEstimate) -> str:
         f" {format_bytes(estimate.constant_bytes)} of constants",
         f"cycle model  {estimate.core}/{estimate.kernels} ({estimate.cycle_model_status}:"
         f" {estimate.cycle_model_basis})",
-        f"latency      {_number(estimate.latency_ms)} ms at {_number(estimate.clock_hz / 1e6)} MHz"
-        f" ({estimate.cycles:,} cycles)" + ("" if best is None else f": at most {_number(best)} inferences/s"),
+        f"latency      {format_number(estimate.latency_ms)} ms at {format_number(estimate.clock_hz / 1e6)} MHz"
+        f" ({estimate.cycles:,} cycles)" + ("" if best is None else f": at most {format_number(best)} inferences/s"),
     ]
     if estimate.energy_uj is None:
         lines.append("energy       unknown (no active power figure for this target)")
     else:
         power_mw = estimate.active_power_mw or 0.0
-        lines.append(f"energy       {_number(estimate.energy_uj)} uJ per inference at {_number(power_mw)} mW")
-    rate = _rate_line(estimate)
+        lines.append(
+            f"energy       {format_number(estimate.energy_uj)} uJ per inference at {format_number(power_mw)} mW"
+        )
+    rate = rate_line(estimate)
     if rate is not None:
         lines.append(rate)
     lines += [f"warning      {warning}" for warning in estimate.warnings]

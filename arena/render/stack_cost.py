@@ -14,7 +14,7 @@ import json
 from typing import Any
 
 from arena.cost.estimate import CostEstimate
-from arena.render.cost import cost_document
+from arena.render.cost import cost_document, format_number, rate_line
 from arena.units import format_bytes
 
 #: ``arena cost --json`` layout version written by this module.
@@ -63,11 +63,6 @@ def render_stack_cost_json(estimate: CostEstimate) -> str:
     return json.dumps(stack_cost_document(estimate), indent=2) + "\n"
 
 
-def _number(value: float) -> str:
-    """Four significant digits, with thousands separators from 1,000 on."""
-    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
-
-
 def _layers(estimate: CostEstimate) -> list[str]:
     several = any(layer.subgraph_index for layer in estimate.layers)
     lines = [f"{'op':>6}  {'op_name':26} {'kind':15} {'MACs':>12} {'cycles':>13} {'ms':>9} {'uJ':>9} {'time':>6}"]
@@ -87,19 +82,6 @@ def _layers(estimate: CostEstimate) -> list[str]:
     return lines
 
 
-def _rate(estimate: CostEstimate) -> str | None:
-    if estimate.rate_hz is None:
-        return None
-    label = f"at {_number(estimate.rate_hz)}/s"
-    duty = estimate.duty_cycle or 0.0
-    if not estimate.ok:
-        return f"{label:13}out of reach: {_number(estimate.rate_hz)} inferences would take {duty:.2f} s per second"
-    if estimate.average_power_mw is None:
-        return f"{label:13}busy {duty:.1%} of the time; average power unknown (no active power)"
-    sleep = "sleep not counted" if estimate.sleep_power_uw is None else f"{_number(estimate.sleep_power_uw)} uW asleep"
-    return f"{label:13}average {_number(estimate.average_power_mw)} mW: busy {duty:.1%} of the time, {sleep}"
-
-
 def render_stack_cost_text(estimate: CostEstimate) -> str:
     """Per-layer table, then model, stack, cycle model, latency and energy with their bands."""
     lines = _layers(estimate)
@@ -117,29 +99,30 @@ def render_stack_cost_text(estimate: CostEstimate) -> str:
     lines += [f"  measured   {version}" for version in estimate.stack_versions]
     lines += [
         f"cycle model  {estimate.cycle_model_status}: {estimate.cycle_model_basis}",
-        f"latency      {_number(estimate.latency_ms)} ms at {_number(estimate.clock_hz / 1e6)} MHz"
-        f" ({estimate.cycles:,} cycles)" + ("" if best is None else f": at most {_number(best)} inferences/s"),
+        f"latency      {format_number(estimate.latency_ms)} ms at {format_number(estimate.clock_hz / 1e6)} MHz"
+        f" ({estimate.cycles:,} cycles)" + ("" if best is None else f": at most {format_number(best)} inferences/s"),
     ]
     if latency_band is not None:
         lines.append(
-            f"  band       {_number(latency_band[0])}-{_number(latency_band[1])} ms"
+            f"  band       {format_number(latency_band[0])}-{format_number(latency_band[1])} ms"
             f" (x/{estimate.band:.2f}: {estimate.band_source})"
         )
     if estimate.energy_uj is None:
         lines.append("energy       unknown (no active power figure for this target)")
     else:
         lines.append(
-            f"energy       {_number(estimate.energy_uj)} uJ per inference"
-            f" at {_number(estimate.active_power_mw or 0.0)} mW"
+            f"energy       {format_number(estimate.energy_uj)} uJ per inference"
+            f" at {format_number(estimate.active_power_mw or 0.0)} mW"
         )
         if energy_band is not None:
             lines.append(
-                f"  band       {_number(energy_band[0])}-{_number(energy_band[1])} uJ (latency band x power range)"
+                f"  band       {format_number(energy_band[0])}-{format_number(energy_band[1])} uJ"
+                " (latency band x power range)"
             )
         if estimate.power_source:
             lines.append(f"  power      {estimate.power_source}")
     lines.append("instructions not counted: needs the emulated run of issue 13 (no --measure yet); cycles from the fit")
-    rate = _rate(estimate)
+    rate = rate_line(estimate)
     if rate is not None:
         lines.append(rate)
     lines += [f"warning      {warning}" for warning in estimate.warnings]
