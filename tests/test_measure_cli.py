@@ -42,3 +42,19 @@ def test_core_without_an_emulated_board_exits_2() -> None:
     )
     assert proc.returncode == 2
     assert "no emulated board for core cortex-m0plus" in proc.stderr
+
+
+def test_simulate_on_target_without_the_toolchain_names_the_packages_exit_2() -> None:
+    model = sorted(BUNDLED_MODELS.glob("*.tflite"))[0]
+    command = [sys.executable, "-c", _MAIN, "simulate", str(model), "--execute", "--on-target", "cortex-m4"]
+    proc = subprocess.run(
+        [*command, "--sources", "/nonexistent"],
+        env={"PATH": "/nonexistent"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "gcc-arm-none-eabi" in lines[0] and "qemu-system-arm" in lines[0], proc.stderr
+    assert "Traceback" not in proc.stderr

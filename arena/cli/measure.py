@@ -2,33 +2,27 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
 from arena.cli.group import EXIT_OK, EXIT_VERDICT, cli
-from arena.cli.options import JSON_OPTION, KERNELS_OPTION, TARGET_OPTION
-
-#: Environment variable naming the directory of TFLM source tarballs (read here, at the edge).
-SOURCES_ENV = "ARENA_TFLM_SOURCES"
-
-
-def _default_sources() -> str:
-    from arena.proofs.emulator.sources import default_sources_dir
-
-    return os.environ.get(SOURCES_ENV) or str(default_sources_dir())
+from arena.cli.options import (
+    JOBS_OPTION,
+    JSON_OPTION,
+    KERNELS_OPTION,
+    SOURCES_OPTION,
+    TARGET_OPTION,
+    progress_line,
+    sources_or_default,
+)
 
 
 @cli.command("measure")
 @click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
 @TARGET_OPTION
 @KERNELS_OPTION
-@click.option(
-    "--sources",
-    type=click.Path(file_okay=False, path_type=Path),
-    help=f"Directory of the pinned TFLM source tarballs (default: ${SOURCES_ENV}, else ~/.cache/arena/tflm-src).",
-)
+@SOURCES_OPTION
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random inputs.")
 @click.option(
     "--compare-outputs/--no-compare-outputs",
@@ -36,7 +30,7 @@ def _default_sources() -> str:
     show_default=True,
     help="Also run the seeded inputs through the tflite-micro wheel and compare the outputs.",
 )
-@click.option("--jobs", type=click.IntRange(min=1), default=2, show_default=True, help="make -j for the TFLM build.")
+@JOBS_OPTION
 @JSON_OPTION
 @click.pass_context
 def measure_command(
@@ -65,11 +59,11 @@ def measure_command(
         model,
         target_name=target_name,
         kernels=kernels,
-        sources=sources or _default_sources(),
+        sources=sources_or_default(sources),
         seed=seed,
         jobs=jobs,
         compare_outputs=compare_outputs,
-        progress=lambda line: click.echo(f"arena: {line}", err=True),
+        progress=progress_line,
     )
     click.echo((render_measure_json if as_json else render_measure_text)(result), nl=False)
     ctx.exit(EXIT_OK if result.ok else EXIT_VERDICT)

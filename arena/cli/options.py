@@ -143,6 +143,33 @@ BATCH_OPTION = click.option(
 )
 
 
+#: Environment variable naming the directory of TFLM source tarballs (read here, at the edge).
+SOURCES_ENV = "ARENA_TFLM_SOURCES"
+
+SOURCES_OPTION = click.option(
+    "--sources",
+    type=click.Path(file_okay=False, path_type=Path),
+    help=f"Directory of the pinned TFLM source tarballs (default: ${SOURCES_ENV}, else ~/.cache/arena/tflm-src).",
+)
+JOBS_OPTION = click.option(
+    "--jobs", type=click.IntRange(min=1), default=2, show_default=True, help="make -j for the TFLM build."
+)
+
+
+def sources_or_default(sources: Path | None) -> str:
+    """``--sources``, else ``$ARENA_TFLM_SOURCES``, else the cache's source directory."""
+    import os
+
+    from arena.proofs.emulator.sources import default_sources_dir
+
+    return str(sources) if sources is not None else os.environ.get(SOURCES_ENV) or str(default_sources_dir())
+
+
+def progress_line(line: str) -> None:
+    """Progress of a long build or run, on stderr so that --json output stays clean."""
+    click.echo(f"arena: {line}", err=True)
+
+
 def budget_option(help_text: str, *, multiple: bool = False) -> Decorator:
     """``--budget SIZE`` (repeatable when ``multiple``), converted to bytes."""
     return click.option("--budget", "budgets" if multiple else "budget", type=SIZE, multiple=multiple, help=help_text)

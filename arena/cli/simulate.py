@@ -7,7 +7,18 @@ from pathlib import Path
 import click
 
 from arena.cli.group import EXIT_OK, EXIT_VERDICT, cli
-from arena.cli.options import JSON_OPTION, KERNELS_OPTION, SIZE, Role, allocator_option
+from arena.cli.options import (
+    JOBS_OPTION,
+    JSON_OPTION,
+    KERNELS_OPTION,
+    SIZE,
+    SOURCES_OPTION,
+    Role,
+    allocator_option,
+    choose_target,
+    progress_line,
+    sources_or_default,
+)
 
 
 @cli.command("simulate")
@@ -39,6 +50,16 @@ from arena.cli.options import JSON_OPTION, KERNELS_OPTION, SIZE, Role, allocator
     type=click.Path(dir_okay=False, path_type=Path),
     help="With --execute: write inputs and every run's outputs to this .npz.",
 )
+@click.option(
+    "--on-target",
+    "on_target",
+    metavar="TARGET",
+    help="With --execute: also export the plan for this target (`arena targets`) and run the exported header,"
+    " arena source and model array in real TFLM built for its core (QEMU), outputs compared with the"
+    " unmodified model on the same core. Needs the packages `arena measure` names.",
+)
+@SOURCES_OPTION
+@JOBS_OPTION
 @JSON_OPTION
 @click.pass_context
 def simulate_command(
@@ -54,6 +75,9 @@ def simulate_command(
     seed: int,
     arena_size: int | None,
     save_outputs: Path | None,
+    on_target: str | None,
+    sources: Path | None,
+    jobs: int,
     as_json: bool,
 ) -> None:
     """Run a plan op by op in one arena buffer and prove no live tensor is overwritten.
@@ -62,14 +86,19 @@ def simulate_command(
     for every tensor and scratch buffer at its planned offset and checks each tensor at every
     read. With --execute the plan is embedded as OfflineMemoryAllocation metadata and run in
     real TFLM (tflite-micro), outputs compared bit for bit with the unmodified model and with
-    ai-edge-litert. Exits 0 when safe, 1 when a clobber or output difference is found, 2 on bad
-    input.
+    ai-edge-litert. With --on-target the files `arena export` writes for that target run on
+    its emulated core (TFLM + CMSIS-NN or reference kernels, 32-bit). Exits 0 when safe, 1
+    when a clobber or output difference is found, 2 on bad input.
     """
     given = ctx.get_parameter_source("allocator") is not click.core.ParameterSource.DEFAULT
     if plan_file is not None and given:
         raise click.UsageError("give either --allocator or --plan, not both")
     if not execute and (inputs or save_outputs or arena_size):
         raise click.UsageError("--inputs, --save-outputs and --arena-size need --execute")
+    if on_target is not None and not execute:
+        raise click.UsageError("--on-target needs --execute")
+    if on_target is not None and plan_file is not None:
+        raise click.UsageError("--on-target exports an allocator's plan: give --allocator, not --plan")
     from arena.commands.simulate import run_simulation
     from arena.render.simulate import render_report_json, render_report_text
 
@@ -84,6 +113,10 @@ def simulate_command(
         seed=seed,
         arena_size=arena_size,
         save_outputs=save_outputs,
+        on_target=None if on_target is None else choose_target(on_target),
+        sources=None if on_target is None else sources_or_default(sources),
+        jobs=jobs,
+        progress=progress_line,
     )
     text = render_report_json(report) if as_json else render_report_text(report, chart=chart)
     click.echo(text, nl=False)

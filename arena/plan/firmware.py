@@ -1,6 +1,6 @@
 """What the firmware files state, as one record: sizes for the target, the plan, its origin.
 
-Built by ``arena export`` and rendered to C by :mod:`arena.render.c_source`; kept apart from both
+Built by ``arena export`` and rendered to C by :mod:`arena.plan.c_source`; kept apart from both
 so the command never renders and the renderer never plans.
 """
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from arena.commands.export import ExportBundle
-from arena.render.c_source import render_header, render_model_array, render_source
+from arena.plan.c_source import render_header, render_model_array, render_source
 
 
 def render_export_header(bundle: ExportBundle) -> str:

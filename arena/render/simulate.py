@@ -8,6 +8,7 @@ from typing import Any
 
 from arena import __version__
 from arena.commands.simulate import SimulationReport
+from arena.proofs.emulator.exported import OnTargetProof
 from arena.proofs.simulator import Clobber, SimulationResult
 from arena.proofs.tflm_run import ExecutionResult
 from arena.render.refs import buffer_reference
@@ -145,6 +146,57 @@ def render_execution_text(result: ExecutionResult) -> str:
     return "\n".join(lines) + "\n"
 
 
+def on_target_document(proof: OnTargetProof) -> dict[str, Any]:
+    """A JSON-ready dict of the exported files run on the emulated core (``on_target``)."""
+    exported = proof.exported
+    return {
+        "ok": proof.ok,
+        "core": proof.core,
+        "machine": proof.machine,
+        "kernels": proof.kernels,
+        "arena_size_macro": proof.arena_size_macro,
+        "arena_size_bytes": proof.arena_size_bytes,
+        "allocated": exported is not None,
+        "error": proof.error,
+        "outputs_identical": proof.outputs_identical,
+        "planned_tensors": proof.planned_tensors,
+        "mismatched_offsets": [asdict(m) for m in proof.mismatched_offsets],
+        "exported_minimum_arena_bytes": None if exported is None else exported.minimum_arena_bytes,
+        "exported_head_bytes": None if exported is None else exported.head_bytes,
+        "exported_tail_bytes": None if exported is None else exported.tail_bytes,
+        "unmodified_head_bytes": proof.reference.head_bytes,
+        "unmodified_minimum_arena_bytes": proof.reference.minimum_arena_bytes,
+        "exported_invoke_instructions": None if exported is None else exported.invoke_instructions,
+        "unmodified_invoke_instructions": proof.reference.invoke_instructions,
+    }
+
+
+def render_on_target_text(proof: OnTargetProof) -> str:
+    """The exported firmware files on the emulated core, against the unmodified model there."""
+    exported = proof.exported
+    where = f"{proof.core} ({proof.machine}, {proof.kernels} kernels)"
+    if exported is None:
+        lines = [f"on target     exported files on {where} FAILED: {proof.error}"]
+    else:
+        lines = [
+            f"on target     exported header + arena source + model array on {where}:",
+            f"              allocates in {proof.arena_size_macro} = {proof.arena_size_bytes:,} B"
+            f" (smallest it accepts: {exported.minimum_arena_bytes:,} B; unmodified model:"
+            f" {proof.reference.minimum_arena_bytes:,} B)",
+            f"              {proof.planned_tensors - len(proof.mismatched_offsets)} of {proof.planned_tensors}"
+            " planned tensors where the header's offset table says",
+            f"              outputs {'identical' if proof.outputs_identical else 'DIFFERENT'} to the unmodified"
+            f" model on the same core ({exported.invoke_instructions:,} vs"
+            f" {proof.reference.invoke_instructions:,} instructions)",
+        ]
+        lines.extend(
+            f"offset        tensor {m.tensor}: plan {m.planned}, TFLM {m.measured}"
+            for m in proof.mismatched_offsets[:10]
+        )
+    lines.append(f"on target     {'PASS' if proof.ok else 'FAIL'}")
+    return "\n".join(lines) + "\n"
+
+
 def render_report_text(report: SimulationReport, *, chart: bool = True) -> str:
     """Summary, optional timeline chart, then the execution comparison."""
     parts = [render_simulation_text(report.simulation)]
@@ -159,6 +211,8 @@ def render_report_text(report: SimulationReport, *, chart: bool = True) -> str:
         parts.append(render_timeline_chart(report.simulation))
     if report.execution is not None:
         parts.append(render_execution_text(report.execution))
+    if report.on_target is not None:
+        parts.append(render_on_target_text(report.on_target))
     return "\n".join(parts)
 
 
@@ -167,6 +221,8 @@ def render_report_json(report: SimulationReport) -> str:
     document = simulation_document(report.simulation)
     if report.execution is not None:
         document["execution"] = execution_document(report.execution)
+    if report.on_target is not None:
+        document["on_target"] = on_target_document(report.on_target)
     document["best"] = (
         None
         if report.best_head_bytes is None

@@ -53,3 +53,18 @@ def test_plan_file_for_another_model_is_bad_input(tmp_path: Path) -> None:
 def test_plan_and_allocator_together_is_a_usage_error(tmp_path: Path) -> None:
     code, _, err = _run("simulate", str(KWS), "--allocator", "tflm", "--plan", str(tmp_path / "p.json"))
     assert code == 2 and "either --allocator or --plan" in err
+
+
+def test_on_target_needs_execute_and_an_allocator(tmp_path: Path) -> None:
+    code, _, err = _run("simulate", str(KWS), "--on-target", "cortex-m4")
+    assert code == 2 and "--on-target needs --execute" in err
+    plan = tmp_path / "plan.json"
+    plan.write_text(_run("plan", str(KWS), "--json")[1])
+    code, _, err = _run("simulate", str(KWS), "--plan", str(plan), "--execute", "--on-target", "cortex-m4")
+    assert code == 2 and "give --allocator, not --plan" in err
+
+
+def test_on_target_unknown_target_is_one_line_exit_2() -> None:
+    code, _, err = _run("simulate", str(KWS), "--execute", "--on-target", "no-such-board")
+    assert code == 2 and err.startswith("arena: error: ") and err.count("\n") == 1
+    assert "no-such-board" in err

@@ -7,8 +7,9 @@ is TFLM's release build (``-DNDEBUG``) that keeps error strings: plain ``release
 out the per-op profiler hook (``micro_interpreter_graph.cc``), which the instruction counts need;
 neither option changes a struct or an allocation. Each build lives in
 ``~/.cache/arena/tflm-build/<key>/`` where the key hashes the source tarballs, the make
-arguments, the compiler's version and the harness version; a lock file makes concurrent runs wait
-for one build instead of starting two.
+arguments and the compiler's version (not the firmware harness, which is linked per model and
+cached by its own digest, so editing the harness never rebuilds TFLM); a lock file makes
+concurrent runs wait for one build instead of starting two.
 
 The firmware is compiled with exactly the flags TFLM's Makefile used for the library (asked from
 the Makefile itself, so they cannot drift), and linked with the model, its seeded inputs and an op
@@ -28,15 +29,14 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from arena.errors import ArenaError
 from arena.proofs.emulator.boards import Board
 from arena.proofs.emulator.sources import SourceTree, default_cache_dir, file_lock
 
-#: Bumped whenever the firmware harness or the build recipe changes, so caches are rebuilt.
-HARNESS_VERSION = "1"
+#: Bumped whenever the build recipe changes, so cached libraries are rebuilt.
+RECIPE_VERSION = "2"
 #: TFLM ``BUILD_TYPE`` (see the module docstring).
 BUILD_TYPE = "release_with_logs"
 #: The Debian packages that provide every tool this module runs.
@@ -91,14 +91,6 @@ def _compiler_version() -> str:
     return result.stdout.splitlines()[0] if result.stdout else "unknown"
 
 
-def _harness_digest() -> str:
-    digest = hashlib.sha256(HARNESS_VERSION.encode())
-    firmware = resources.files("arena.proofs.emulator") / "firmware"
-    for name in ("main.cc", "startup.c", "semihost.c"):
-        digest.update((firmware / name).read_bytes())
-    return digest.hexdigest()
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Library:
     """A built ``libtensorflow-microlite.a`` and the flags to compile code against it."""
@@ -133,14 +125,14 @@ def _make_arguments(board: Board, kernels: str, gen_dir: Path, jobs: int) -> lis
 
 
 def build_key(source: SourceTree, board: Board, kernels: str) -> str:
-    """The cache key of one library build (sources, core, kernels, build type, compiler, harness)."""
+    """The cache key of one library build (sources, core, kernels, build type, compiler, recipe)."""
     recipe = {
+        "recipe": RECIPE_VERSION,
         "sources": source.digest,
         "target_arch": board.target_arch,
         "kernels": kernels,
         "build_type": BUILD_TYPE,
         "compiler": _compiler_version(),
-        "harness": _harness_digest(),
     }
     return (
         f"{board.target_arch}-{kernels}-" + hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]

@@ -9,7 +9,7 @@ from pathlib import Path
 from arena.model.records import Model
 from arena.proofs.emulator.boards import Board, board_for_core
 from arena.proofs.emulator.build import Library, Progress, build_library, check_tools
-from arena.proofs.emulator.firmware_link import link_firmware
+from arena.proofs.emulator.firmware_link import GeneratedSource, link_firmware
 from arena.proofs.emulator.model_source import data_source, op_registrations, resolver_methods, resolver_source
 from arena.proofs.emulator.run import CAPACITY_BYTES, Measurement, measure_firmware
 from arena.proofs.emulator.sources import unpack_sources
@@ -63,7 +63,8 @@ def run_model(library: Library, model: Model, *, seed: int = 0) -> EmulatorRun:
     inputs = seeded_inputs(model, seed)
     started = time.monotonic()
     data_text, resolver_text = firmware_sources(library, model, inputs)
-    elf = link_firmware(library, data_text, resolver_text, tag=Path(model.path).stem[:40] or "model")
+    sources = (GeneratedSource(data_text, ".c"), GeneratedSource(resolver_text, ".cc"))
+    elf = link_firmware(library, sources, tag=Path(model.path).stem[:40] or "model")
     link_seconds = time.monotonic() - started
     measurement = measure_firmware(library.board, library.kernels, elf)
     return EmulatorRun(

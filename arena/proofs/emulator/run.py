@@ -122,9 +122,10 @@ def measure_firmware(board: Board, kernels: str, elf: Path) -> Measurement:
     started = time.monotonic()
     first = parse_firmware_output(run_qemu(board, elf))
     where = f"{elf.name} on {board.machine}"
+    capacity = first.capacity_bytes or CAPACITY_BYTES  # the firmware's own arena (an export's may be small)
     if first.allocated is not True:
         detail = first.fault or " ".join(first.logs[-2:]) or "AllocateTensors failed"
-        raise ArenaError(f"{where}: the model did not allocate in a {CAPACITY_BYTES}-byte arena: {detail}")
+        raise ArenaError(f"{where}: the model did not allocate in a {capacity}-byte arena: {detail}")
     if first.invoked is not True:
         raise ArenaError(f"{where}: Invoke failed: {first.fault or ' '.join(first.logs[-2:])}")
     probes, crashed, tails = dict(first.probes), [], dict(first.probe_tails)
@@ -137,7 +138,7 @@ def measure_firmware(board: Board, kernels: str, elf: Path) -> Measurement:
         crashed.append(state.pending_probe)
         probes[state.pending_probe] = False
         low = state.pending_probe
-        high = min((size for size, ok in probes.items() if ok), default=CAPACITY_BYTES)
+        high = min((size for size, ok in probes.items() if ok), default=capacity)
         state = parse_firmware_output(run_qemu(board, elf, ("bisect", str(low), str(high))))
         probes.update(state.probes)
         tails.update(state.probe_tails)
