@@ -1,9 +1,12 @@
 """Benchmark ``arena shrink`` on every shared model: head before, after each step, MACs added, proof.
 
-Run: ``.venv/bin/python benchmarks/bench_shrink.py [--max-mac-overhead 0.1] [--models DIR]``.
-Prints a table and writes benchmarks/results/shrink.json. Heads are TFLM arena heads (bytes) with
-reference kernels; "before" is the exact allocator on the unmodified model; "proof" is the
-value-level simulator plus real TFLM (outputs bit-identical to the original, head = plan).
+Run: ``.venv/bin/python benchmarks/bench_shrink.py [--max-mac-overhead 0.1] [--models DIR]
+[--kernels cmsis-nn --target cortex-m4 --sources DIR]``.
+Prints a table and writes benchmarks/results/shrink.json (``shrink-<kernels>-<target>.json`` with
+``--kernels``). Heads are TFLM arena heads (bytes) for the kernels; "before" is the exact allocator
+on the unmodified model; "proof" is the value-level simulator plus real TFLM (outputs
+bit-identical to the original, head = plan): the tflite-micro wheel for reference kernels, TFLM +
+CMSIS-NN on the emulated core for CMSIS-NN (the library is built once, minutes, then cached).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -18,6 +22,7 @@ from typing import Any
 from arena.commands.shrink import shrink_model
 from arena.errors import ArenaError
 from arena.render.shrink import shrink_document
+from arena.targets import get_target
 
 IMAGE_MODELS = ("mlperf_vww_96_int8", "tflm_person_detect", "mlperf_ic_pretrainedResnet_quant")
 
@@ -26,8 +31,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--models", default=str(Path(__file__).resolve().parents[2] / "shared" / "models"))
     parser.add_argument("--max-mac-overhead", type=float, default=0.10)
-    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "shrink.json"))
+    parser.add_argument("--kernels", choices=("reference", "cmsis-nn"), default="reference")
+    parser.add_argument("--target", default=None, help="catalog target (picks the CMSIS-NN core); default none")
+    parser.add_argument("--sources", default=str(Path(__file__).resolve().parents[2] / "shared" / "third_party"))
+    parser.add_argument("--out", default=None)
     args = parser.parse_args()
+    target = None if args.target is None else get_target(args.target)
+    suffix = "" if args.kernels == "reference" and target is None else f"-{args.kernels}-{args.target or 'default'}"
+    out = Path(args.out or Path(__file__).parent / "results" / f"shrink{suffix}.json")
     rows: list[dict[str, Any]] = []
     header = (
         f"{'model':<34} {'before':>7} {'reorder':>7} {'alias':>7} {'overlap':>7} {'patches':>7} {'after':>7}"
@@ -39,7 +50,14 @@ def main() -> None:
     for path in sorted(Path(args.models).glob("*.tflite")):
         start = time.perf_counter()
         try:
-            result = shrink_model(path, max_mac_overhead=args.max_mac_overhead)
+            result = shrink_model(
+                path,
+                kernels=args.kernels,
+                target=target,
+                max_mac_overhead=args.max_mac_overhead,
+                sources=args.sources,
+                progress=lambda line: print(line, file=sys.stderr, flush=True),
+            )
         except ArenaError as error:
             print(f"{path.stem:<34} error: {error}", flush=True)
             rows.append({"model": path.name, "error": str(error)})
@@ -56,6 +74,8 @@ def main() -> None:
         proof = "proven" if result.proven else "NOT PROVEN"
         if result.tflm is not None and result.tflm.ok:
             proof += " (TFLM bit-identical, head matches)"
+        elif result.tflm is not None:
+            proof += f" ({result.tflm.error or 'outputs or head differ'})"
         print(
             f"{path.stem[:34]:<34} {result.head_before_bytes:>7} {reorder:>7} {alias:>7} {overlap:>7}"
             f" {patches[-1] if patches else '-':>7} {result.head_after_bytes:>7} {change:>+7.1%} {macs:>+6.1%} {proof}",
@@ -70,6 +90,9 @@ def main() -> None:
         if "error" not in r and Path(r["model"]).stem in IMAGE_MODELS
     ]
     summary = {
+        "kernels": args.kernels,
+        "target": args.target,
+        "runtime": next((r["tflm"]["runtime"] for r in rows if r.get("tflm")), None),
         "max_mac_overhead": args.max_mac_overhead,
         "seconds": round(sum(r.get("seconds", 0.0) for r in rows), 1),
         "median_change": statistics.median(changes) if changes else None,
@@ -81,8 +104,8 @@ def main() -> None:
         + ", ".join(f"{c:+.1%}" for c in images)
         + f"; all proven: {summary['all_proven']}"
     )
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps({"summary": summary, "models": rows}, indent=2) + "\n")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"summary": summary, "models": rows}, indent=2) + "\n")
 
 
 if __name__ == "__main__":

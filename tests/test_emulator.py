@@ -72,10 +72,6 @@ def test_predicted_head_tail_minimum_equal_measured(
     library_for: Callable[[str, str], Library], path: Path, target_name: str, kernels: str
 ) -> None:
     target = get_target(target_name)
-    if path.name == "armex_dnn_s_quantized.tflite" and target.core == "cortex-m55":
-        # Seen 2026-12-04: QEMU 7.2 stops with "can't escalate to HardFault" (a fault inside the
-        # fault handler) on this FC-only model on mps3-an547; not yet understood, so not measured.
-        pytest.xfail("QEMU lockup on mps3-an547 (Cortex-M55) for armex_dnn_s: not measured")
     model = read_model(path)
     measured = run_model(library_for(target.core, kernels), model, seed=0).measurement
     sizing = plan_model(model, allocator="tflm", kernels=kernels, target=target).sizing
@@ -99,9 +95,9 @@ def test_kws_arena_used_bytes_matches_the_recorded_run(library_for: Callable[[st
 
 
 #: Configurations whose outputs are compared with the tflite-micro wheel (reference kernels, x86-64).
-#: CMSIS-NN on the M4 is included because it was measured bit-identical on every shared model (seed
-#: 0, 2026-12-04); the M55 build was not measured yet, so it is not asserted.
-WHEEL_CONFIGS = (("cortex-m4", "reference"), ("cortex-m4", "cmsis-nn"))
+#: CMSIS-NN on the M4 and the M55 (Helium) is included because it was measured bit-identical on every
+#: shared model (seed 0; M4 2026-12-04, M55 2026-12-05): int8 CMSIS-NN rounds as the reference does.
+WHEEL_CONFIGS = (("cortex-m4", "reference"), ("cortex-m4", "cmsis-nn"), ("cortex-m55", "cmsis-nn"))
 
 
 @pytest.mark.oracle
@@ -152,8 +148,6 @@ def test_exported_firmware_files_run_identically_on_target(
     from arena.proofs.emulator.exported import prove_exported
 
     target = get_target(target_name)
-    if path.name == "armex_dnn_s_quantized.tflite" and target.core == "cortex-m55":
-        pytest.xfail("QEMU lockup on mps3-an547 (Cortex-M55) for armex_dnn_s: not measured")
     bundle = build_export(path, target=target, allocator="exact", kernels=kernels)
     proof = prove_exported(library_for(target.core, kernels), read_model(path), exported_files(bundle), seed=0)
     assert proof.error is None
@@ -163,3 +157,53 @@ def test_exported_firmware_files_run_identically_on_target(
     assert proof.exported.outputs == proof.reference.outputs
     assert proof.exported.minimum_arena_bytes == bundle.arena.total_bytes
     assert proof.ok
+
+
+#: Models shrunk for CMSIS-NN in CI: the small CNN (row-band patches apply) and KWS (no overlap
+#: for CMSIS-NN, so what is left of its reference-kernel saving shows), on the DSP and Helium builds.
+SHRINK_CASES = (
+    ("armex_cnn_s_quantized.tflite", "cortex-m4"),
+    ("mlperf_kws_ref_model.tflite", "cortex-m4"),
+    ("armex_cnn_s_quantized.tflite", "cortex-m55"),
+)
+
+
+@pytest.mark.parametrize(("name", "target_name"), SHRINK_CASES, ids=[f"{n[:-7]}-{t}" for n, t in SHRINK_CASES])
+def test_shrink_for_cmsis_nn_is_proven_on_the_emulated_core(
+    library_for: Callable[[str, str], Library], name: str, target_name: str
+) -> None:
+    """A model shrunk for CMSIS-NN runs in TFLM + CMSIS-NN on the core with outputs identical to
+    the unmodified model's and TFLM's head equal to the embedded plan's; no overlap (a reference
+    kernel rule) is used."""
+    from arena.commands.shrink import shrink_model
+    from arena.shrink.alias import AliasKind
+
+    target = get_target(target_name)
+    library = library_for(target.core, "cmsis-nn")  # built (or reused) once for the session
+    result = shrink_model(SHARED_DIR / "models" / name, kernels="cmsis-nn", target=target, sources=SOURCES)
+    assert result.tflm is not None and result.tflm.error is None
+    assert library.board.machine in result.tflm.runtime and "cmsis-nn" in result.tflm.runtime
+    assert result.tflm.outputs_identical
+    assert result.tflm.shrunk_head_bytes == result.head_after_bytes
+    assert result.head_after_bytes <= result.head_before_bytes
+    assert all(alias.kind is not AliasKind.OVERLAP for alias in result.aliases)
+    assert result.proven
+
+
+def test_overlap_shrunk_for_reference_kernels_is_not_safe_on_cmsis_nn(
+    library_for: Callable[[str, str], Library],
+) -> None:
+    """Why the overlap rule is withheld from CMSIS-NN: KWS shrunk for the reference kernels (its
+    convolutions overlapping their dying inputs) computes different outputs on TFLM + CMSIS-NN,
+    whose 1x1 convolution multiplies channel pairs over every pixel (arm_nn_mat_mult_nt_t_s8), so
+    it reads input pixels the overlapped output has already overwritten."""
+    from arena.commands.shrink import shrink_model
+    from arena.proofs.emulator.shrink_proof import prove_on_core
+    from arena.shrink.alias import AliasKind
+
+    path = SHARED_DIR / "models" / "mlperf_kws_ref_model.tflite"
+    result = shrink_model(path, kernels="reference", patches=False, prove=False)
+    assert any(alias.kind is AliasKind.OVERLAP for alias in result.aliases)
+    proof = prove_on_core(library_for("cortex-m4", "cmsis-nn"), read_model(path), result.model_bytes)
+    assert proof.error is None
+    assert not proof.outputs_identical

@@ -7,7 +7,16 @@ from pathlib import Path
 import click
 
 from arena.cli.group import EXIT_OK, EXIT_VERDICT, cli
-from arena.kernels import KERNEL_FAMILIES
+from arena.cli.options import (
+    JOBS_OPTION,
+    JSON_OPTION,
+    KERNELS_OPTION,
+    SOURCES_OPTION,
+    budget_option,
+    choose_target,
+    progress_line,
+    sources_or_default,
+)
 
 
 def _fraction(text: str) -> float:
@@ -24,12 +33,19 @@ def _fraction(text: str) -> float:
 @click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Where to write the shrunk model (with its plan embedded).")  # fmt: skip
-@click.option("--target", "target_name", metavar="NAME", help="Target from `arena targets` (picks the kernels).")
-@click.option("--kernels", type=click.Choice(list(KERNEL_FAMILIES)), help="Kernel library (default: the target's).")
+@click.option(
+    "--target",
+    "target_name",
+    metavar="NAME",
+    help="Target from `arena targets`: picks the kernels and the core the CMSIS-NN proof runs on.",
+)
+@KERNELS_OPTION
 @click.option("--max-mac-overhead", default="10%", show_default=True, help="Most MACs the rewrite may add.")
-@click.option("--budget", metavar="SIZE", help="Stop at this head: fewest MACs added that fit; exit 1 if none.")
+@budget_option("Stop at this head: fewest MACs added that fit; exit 1 if none (KB = KiB = 1024 bytes).")
 @click.option("--no-prove", is_flag=True, help="Skip the real-TFLM run (the simulator still checks the plan).")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of text.")
+@SOURCES_OPTION
+@JOBS_OPTION
+@JSON_OPTION
 @click.pass_context
 def shrink_command(
     ctx: click.Context,
@@ -38,19 +54,26 @@ def shrink_command(
     target_name: str | None,
     kernels: str | None,
     max_mac_overhead: str,
-    budget: str | None,
+    budget: int | None,
     no_prove: bool,
+    sources: Path | None,
+    jobs: int,
     as_json: bool,
 ) -> None:
     """Rewrite MODEL so TFLM needs a smaller arena head, and prove it.
 
-    Rules, applied when they pay: in-place aliasing (RESHAPE-like ops, CONCATENATION inputs),
-    partial overlap of an op's output with its dying input (raster-order kernels), and row-band
-    splitting of conv chains (STRIDED_SLICE/PAD/CONV/CONCATENATION, MACs capped by
-    --max-mac-overhead). The final plan comes from the best provable allocator and is embedded as
-    OfflineMemoryAllocation, so stock TFLM runs it. Proof: the access-order simulator, plus real
-    TFLM (tflite-micro wheel) with outputs bit-identical to MODEL on seeded inputs and TFLM's head
-    equal to the plan. Rules are proven for reference kernels only; other kernels get no rewrite.
+    Rules, applied when they pay: operator reordering, in-place aliasing (RESHAPE-like ops,
+    CONCATENATION inputs, ADD/MUL/SUB), partial overlap of an op's output with its dying input
+    (reference kernels only: it rests on their raster order), and row-band splitting of conv
+    chains (STRIDED_SLICE/PAD/CONV/CONCATENATION, MACs capped by --max-mac-overhead). The final
+    plan comes from the best provable allocator and is embedded as OfflineMemoryAllocation, so
+    stock TFLM runs it.
+
+    Proof: the access-order simulator, plus real TFLM running MODEL and the result on seeded
+    inputs with the kernels it was shrunk for (outputs bit-identical, TFLM's head equal to the
+    plan): reference kernels in the tflite-micro wheel; CMSIS-NN in TFLM + CMSIS-NN built for
+    the target's Cortex-M core (else a Cortex-M4, or an M55 for Helium) and run in QEMU, which
+    needs the packages `arena measure` names and builds TFLM once (minutes) from --sources.
 
     \b
     Exit codes:
@@ -64,8 +87,6 @@ def shrink_command(
     from arena._io import write_atomic
     from arena.commands.shrink import shrink_model
     from arena.render.shrink import render_shrink_text, shrink_document
-    from arena.targets import choose_target
-    from arena.units import parse_size
 
     target = None if target_name is None else choose_target(target_name)
     result = shrink_model(
@@ -73,8 +94,11 @@ def shrink_command(
         kernels=kernels,
         target=target,
         max_mac_overhead=_fraction(max_mac_overhead),
-        budget_bytes=None if budget is None else parse_size(budget, "--budget"),
+        budget_bytes=budget,
         prove=not no_prove,
+        sources=sources_or_default(sources),
+        jobs=jobs,
+        progress=progress_line,
     )
     if result.proven:
         write_atomic(output, result.model_bytes)

@@ -14,8 +14,13 @@ Steps, each measured against the exact allocator's head of the unmodified model:
 
 The rewritten model carries the plan as ``OfflineMemoryAllocation`` metadata. Proof: the
 value-level simulator (:mod:`arena.proofs.alias_simulate`) and, when ``prove`` is set, real TFLM
-(the ``tflite-micro`` wheel, reference kernels) running original and shrunk models on seeded
-inputs: outputs must be bit-identical and TFLM's reported head must equal the plan's.
+running original and shrunk models on seeded inputs with the kernels the model was shrunk for
+(:mod:`arena.proofs.shrink_runtime`: the ``tflite-micro`` wheel for the reference kernels, TFLM +
+CMSIS-NN on an emulated Cortex-M for CMSIS-NN): outputs must be bit-identical and TFLM's reported
+head must equal the plan's. Which rules a library gets: reorder and patches (graph rewrites whose
+values do not depend on the kernels' memory access) and alias (checked in both libraries'
+source) wherever a runtime can prove the result; overlap, which rests on the reference kernels'
+raster order, only for the reference kernels.
 """
 
 from __future__ import annotations
@@ -30,8 +35,9 @@ from arena.kernels import DEFAULT_KERNELS, resolve_kernels
 from arena.lifetimes import LifetimeTable
 from arena.model.reader import read_model, read_model_bytes
 from arena.model.records import Model
-from arena.proofs.shrink_proof import TflmProof, prove_in_tflm
-from arena.shrink.alias import PROVEN_LIBRARIES, Alias, find_aliases
+from arena.proofs.shrink_proof import TflmProof
+from arena.proofs.shrink_runtime import Progress, ShrinkProver, provable_libraries, prover_for
+from arena.shrink.alias import Alias, find_aliases
 from arena.shrink.grouped import GroupedPlan, plan_shaped
 from arena.targets import Target
 
@@ -193,17 +199,21 @@ def shrink_model(
     prove: bool = True,
     seed: int = 0,
     patches: bool = True,
+    sources: str | Path | None = None,
+    jobs: int = 2,
+    progress: Progress | None = None,
 ) -> ShrinkResult:
     """Shrink the model at ``path``; see the module docstring for the steps and the proof.
 
-    ``kernels`` is a library family or name (None: the target's default, else reference). The
-    rules are proven for TFLM's reference kernels only; for another library no rule is applied
-    and the result is the unmodified model with its exact plan embedded.
+    ``kernels`` is a library family or name (None: the target's default, else reference). With
+    ``prove``, CMSIS-NN results are run on an emulated core (its TFLM library built from the
+    tarballs in ``sources`` first, or reused; ``jobs`` and ``progress`` for that build).
 
     Raises
     ------
     ArenaError
-        For an unreadable or unsupported model, or a negative ``max_mac_overhead``.
+        For an unreadable or unsupported model, a negative ``max_mac_overhead``, or, with
+        ``prove``, a library no runtime here runs or an emulator that cannot be set up.
     """
     from arena.cost.macs import count_model
     from arena.lifetimes import derive_lifetimes
@@ -215,12 +225,17 @@ def shrink_model(
     label = original.display_name
     family = kernels or (target.default_kernels if target is not None else DEFAULT_KERNELS)
     library = resolve_kernels(family, target.kernel_isa if target is not None else None)
-    patches = patches and library in PROVEN_LIBRARIES  # the band rewrite is proven on reference kernels only
+    prover = None
+    if prove:  # before the search: a missing toolchain or unprovable library fails at once
+        core = target.core if target is not None else None
+        prover = prover_for(library, target_core=core, sources=sources, jobs=jobs, progress=progress)
+    rewrites = library in provable_libraries()  # graph rewrites only where a run can prove them
+    patches = patches and rewrites
     base = plan_model(original, allocator=BEST_ALLOCATOR, kernels=library, time_limit_seconds=20.0)
     macs_before = count_model(original).macs
     steps: list[ShrinkStep] = []
     work, table = original, base.table
-    reordered = _reorder(original, label, library, base.plan.peak_bytes) if library in PROVEN_LIBRARIES else None
+    reordered = _reorder(original, label, library, base.plan.peak_bytes) if rewrites else None
     if reordered is not None:
         work, head = reordered
         table = derive_lifetimes(work, library)
@@ -251,7 +266,7 @@ def shrink_model(
         )  # fmt: skip
         current = found
     return _finish(original, base.plan.peak_bytes, base.tflm_head_bytes, current, steps, macs_before,
-                   kernels=base.table.kernels, budget_bytes=budget_bytes, prove=prove, seed=seed)  # fmt: skip
+                   kernels=base.table.kernels, budget_bytes=budget_bytes, prover=prover, seed=seed)  # fmt: skip
 
 
 def _finish(
@@ -264,7 +279,7 @@ def _finish(
     *,
     kernels: str,
     budget_bytes: int | None,
-    prove: bool,
+    prover: ShrinkProver | None,
     seed: int,
 ) -> ShrinkResult:
     """Embed the final plan, re-derive what TFLM will do with it, simulate and (optionally) run it."""
@@ -285,7 +300,7 @@ def _finish(
     realized = plan_model(read_model_bytes(embedded, label), allocator=DEVICE_ALLOCATOR, kernels=kernels)
     simulation = simulate_aliased(realized.model, realized.table, realized.plan.offsets, grouped.aliases)
     head_after = realized.plan.peak_bytes
-    tflm = prove_in_tflm(original, embedded, seed=seed) if prove else None
+    tflm = prover(original, embedded, seed=seed) if prover is not None else None
     return ShrinkResult(
         model=label,
         kernels=kernels,

@@ -69,7 +69,13 @@ def size_arena(
     kernels = table.kernels
     notes: list[str] = []
     if abi is CORTEX_M and kernels.startswith("cmsis-nn"):
-        notes.append("CMSIS-NN tail from the kernels' source and compiled struct sizes (no device to measure on)")
+        notes.append(
+            "CMSIS-NN tail from the kernels' source and 32-bit struct sizes; not measured for this build (no emulated"
+            " Cortex-M0+)"
+            if kernels == "cmsis-nn-plain"
+            else "CMSIS-NN tail from the kernels' source and 32-bit struct sizes, equal to real TFLM + CMSIS-NN on"
+            " emulated cores for every shared model (`arena measure` runs this one)"
+        )
     tail = _tail(model, table, abi, kernels=kernels)
     minimum = _minimum_arena(model, table, head_bytes, abi, kernels=kernels)
     tflm_minimum = (

@@ -16,6 +16,9 @@ from pathlib import Path
 from arena.model.reader import read_model_bytes
 from arena.model.records import Model
 
+#: The runtime of :func:`prove_in_tflm`.
+WHEEL_RUNTIME = "tflite-micro wheel (reference kernels, x86-64)"
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TflmProof:
@@ -27,6 +30,8 @@ class TflmProof:
     outputs_identical: bool
     arena_size_bytes: int
     error: str | None
+    #: Where both models ran (the wheel on the host, or TFLM + CMSIS-NN on an emulated core).
+    runtime: str = WHEEL_RUNTIME
 
     @property
     def head_matches(self) -> bool:
@@ -87,4 +92,4 @@ def prove_in_tflm(original: Model, shrunk_bytes: bytes, *, seed: int = 0, timeou
     )
 
 
-__all__ = ["TflmProof", "prove_in_tflm"]
+__all__ = ["WHEEL_RUNTIME", "TflmProof", "prove_in_tflm"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from arena.commands.shrink import ShrinkResult
+from arena.shrink.alias import AliasKind
 
 
 def _percent(before: int, after: int) -> str:
@@ -41,6 +42,7 @@ def shrink_document(result: ShrinkResult) -> dict[str, Any]:
         "tflm": None
         if tflm is None
         else {
+            "runtime": tflm.runtime,
             "original_head_bytes": tflm.original_head_bytes,
             "shrunk_head_bytes": tflm.shrunk_head_bytes,
             "outputs_identical": tflm.outputs_identical,
@@ -78,11 +80,17 @@ def render_shrink_text(result: ShrinkResult) -> str:
     if tflm is None:
         lines.append("  TFLM: not run")
     elif tflm.error:
-        lines.append(f"  TFLM: failed: {tflm.error}")
+        lines.append(f"  TFLM: failed on {tflm.runtime}: {tflm.error}")
     else:
         lines.append(
             f"  TFLM: outputs {'bit-identical' if tflm.outputs_identical else 'DIFFER'},"
             f" head {tflm.shrunk_head_bytes:,} B ({'matches the plan' if tflm.head_matches else 'does NOT match'})"
+            f" on {tflm.runtime}"
+        )
+    if any(alias.kind is AliasKind.OVERLAP for alias in result.aliases):
+        lines.append(
+            f"  note: overlap rests on the {result.kernels} kernels' access order: link exactly those kernels"
+            " (on CMSIS-NN such a model computes different outputs; shrink with --kernels cmsis-nn for it)"
         )
     if result.budget_bytes is not None:
         lines.append(f"  budget {result.budget_bytes:,} B: {'fits' if result.fits_budget else 'does NOT fit'}")

@@ -16,8 +16,11 @@ read:
   ``lead = max_k (k + 1 - count(k))`` over the bytes written while input remains.
 
 The relation is returned as an :class:`arena.shrink.alias.Alias` (source = the input, at the
-output's offset + ``lead`` rounded up to 16). Proven only for the reference kernels; the
-simulator (:mod:`arena.proofs.alias_simulate`) replays the access order row by row to check it.
+output's offset + ``lead`` rounded up to 16). Proven only for the reference kernels: CMSIS-NN's
+convolutions fill an im2col buffer for two (DSP) or four (MVE) output pixels, and its
+depthwise and 1xN paths have their own loop orders, none of which is modelled here, so no
+overlap is offered for a CMSIS-NN build. The simulator (:mod:`arena.proofs.alias_simulate`)
+replays the access order row by row to check it.
 """
 
 from __future__ import annotations
@@ -26,9 +29,12 @@ from math import prod
 
 from arena.lifetimes import ARENA_ALIGNMENT, LifetimeTable, align_up
 from arena.model.records import Model, Operator, Subgraph
-from arena.shrink.alias import PROVEN_LIBRARIES, Alias, AliasKind
+from arena.shrink.alias import Alias, AliasKind
 from arena.shrink.patches import _same_padding
 from arena.shrink.rows import _int32s
+
+#: The kernel libraries whose access order the lead above was derived from.
+OVERLAP_LIBRARIES = frozenset({"reference"})
 
 
 def required_lead(model: Model, graph: Subgraph, op: Operator) -> int | None:
@@ -73,10 +79,10 @@ def find_overlaps(
     Without ``chain`` each tensor takes part in one relation at most (pairs that can be placed
     independently); with it, relations may chain (a tensor is the output of one and the input of
     the next), which overlaps every op of a chain at the price of a descending staircase of
-    offsets. Only for the reference kernels; the input must not be a graph input or output, nor
+    offsets. Only for :data:`OVERLAP_LIBRARIES`; the input must not be a graph input or output, nor
     be read later.
     """
-    if table.kernels not in PROVEN_LIBRARIES:
+    if table.kernels not in OVERLAP_LIBRARIES:
         return ()
     graph = model.subgraphs[0]
     last: dict[int, int] = {}
@@ -113,4 +119,4 @@ def find_overlaps(
     return tuple(sorted(chosen, key=lambda a: a.op))
 
 
-__all__ = ["find_overlaps", "required_lead"]
+__all__ = ["OVERLAP_LIBRARIES", "find_overlaps", "required_lead"]

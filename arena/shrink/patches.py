@@ -21,6 +21,15 @@ Every band output element is therefore the same sum over the same input values, 
 channel order, as in the original; STRIDED_SLICE and CONCATENATION (equal quantization) copy bytes.
 The price is recomputation in the halos, counted in MACs.
 
+With CMSIS-NN the argument is the same: its int8 convolutions compute exact integer sums and
+requantize per channel as the reference does, and a padded tap contributes 0 (the im2col paths
+write ``-input_offset`` or zero the offset-added column; ``arm_depthwise_conv_3x3_s8`` and the
+generic depthwise skip the tap), while TFLM's CMSIS-NN PAD (kernels/cmsis_nn/pad.cc) fills with
+the same zero point. The band convolutions may take another CMSIS-NN path than the original
+(shape-dependent dispatch), which changes speed, not values. The rewrite is proven per model by
+running it: the wheel for the reference kernels, TFLM + CMSIS-NN on an emulated Cortex-M for
+CMSIS-NN (:mod:`arena.proofs.emulator.shrink_proof`).
+
 The rule is pure: model records in, :class:`arena.model.rewrite.GraphRewrite` out.
 """
 

@@ -75,6 +75,19 @@ static void guard_null_page(void) {
   REG32(0xE000ED94u) = (1u << 2) | 1u;                      /* MPU_CTRL: PRIVDEFENA | ENABLE */
   __asm volatile("dsb\nisb" ::: "memory");
 }
+#elif defined(__ARM_ARCH_8M_MAIN__) || defined(__ARM_ARCH_8_1M_MAIN__)
+/* PMSAv8 (Cortex-M33, M55): the same guard. It matters more here: on the AN505/AN547 address 0 is
+ * the Non-secure alias of the code memory that holds the vector table at 0x10000000, so a write
+ * through a null pointer overwrote the fault vectors and the next fault locked QEMU up ("can't
+ * escalate to HardFault") instead of printing a fault line. */
+static void guard_null_page(void) {
+  REG32(0xE000EDC0u) = 0x44u;                               /* MPU_MAIR0: attr 0 normal, non-cacheable */
+  REG32(0xE000ED98u) = 0;                                   /* MPU_RNR: region 0 */
+  REG32(0xE000ED9Cu) = 3u << 1;                             /* RBAR: base 0, AP=read-only, executable */
+  REG32(0xE000EDA0u) = 0x3E0u | 1u;                         /* RLAR: limit 0x3FF, attr 0, enable */
+  REG32(0xE000ED94u) = (1u << 2) | 1u;                      /* MPU_CTRL: PRIVDEFENA | ENABLE */
+  __asm volatile("dsb\nisb" ::: "memory");
+}
 #endif
 
 void Reset_Handler(void) {
@@ -88,7 +101,8 @@ void Reset_Handler(void) {
 #if !defined(__ARM_ARCH_6M__)
   REG32(SCB_SHCSR) |= (1u << 16) | (1u << 17) | (1u << 18) | (1u << 19); /* own fault handlers */
 #endif
-#if defined(__ARM_ARCH_7EM__) || defined(__ARM_ARCH_7M__)
+#if defined(__ARM_ARCH_7EM__) || defined(__ARM_ARCH_7M__) || defined(__ARM_ARCH_8M_MAIN__) || \
+    defined(__ARM_ARCH_8_1M_MAIN__)
   guard_null_page();
 #endif
   __libc_init_array();
