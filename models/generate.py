@@ -38,6 +38,10 @@ OP_VERSIONS = {
     Op.FULLY_CONNECTED: 4,
     Op.RESHAPE: 1,
     Op.SOFTMAX: 2,
+    # Used by benchmarks/single_op_models.py (int8 pooling; float32 <-> int8 conversion).
+    Op.MAX_POOL_2D: 2,
+    Op.QUANTIZE: 1,
+    Op.DEQUANTIZE: 2,
 }
 # Fixed activation quantization for uncalibrated (synthetic) graphs: a float
 # reference over 10k ops with residual adds would overflow, and the arena only

@@ -7,7 +7,16 @@ from pathlib import Path
 import click
 
 from arena.cli.group import EXIT_OK, EXIT_VERDICT, cli
-from arena.cli.options import CLOCK_OPTION, JSON_OPTION, KERNELS_OPTION, TARGET_OPTION
+from arena.cli.options import (
+    CLOCK_OPTION,
+    JOBS_OPTION,
+    JSON_OPTION,
+    KERNELS_OPTION,
+    SOURCES_OPTION,
+    TARGET_OPTION,
+    progress_line,
+    sources_or_default,
+)
 
 
 @cli.command("cost")
@@ -27,6 +36,14 @@ from arena.cli.options import CLOCK_OPTION, JSON_OPTION, KERNELS_OPTION, TARGET_
     metavar="HZ",
     help="Inferences per second, for the average power of a duty cycle (exit 1 if unreachable).",
 )
+@click.option(
+    "--measure",
+    is_flag=True,
+    help="Also run MODEL with real TFLM on the emulated core (QEMU) and show measured instructions per"
+    " layer beside the predicted ones. Slow the first time per core: builds TFLM (5-20 minutes, cached).",
+)
+@SOURCES_OPTION
+@JOBS_OPTION
 @JSON_OPTION
 @click.pass_context
 def cost_command(
@@ -37,6 +54,9 @@ def cost_command(
     kernels: str | None,
     clock_mhz: float | None,
     rate: float | None,
+    measure: bool,
+    sources: Path | None,
+    jobs: int,
     as_json: bool,
 ) -> None:
     """Estimate cycles, latency and energy per inference of MODEL on a target and software stack.
@@ -44,10 +64,24 @@ def cost_command(
     Per layer: MACs, cycles, latency, energy and share of time; totals with an uncertainty band
     from the leave-one-board-out fit to 204 measured MLPerf Tiny rows (docs/cost-model.md), the
     stack and the measured versions behind it, and where the board's power figure comes from.
+    Where a fit exists for the target's core and kernels, also the instructions per layer that
+    TFLM 90b983c2 executes on the emulated core (instruction counts, not cycles); --measure counts
+    them in QEMU (cores with a QEMU board: Cortex-M4, M7, M33, M55).
     """
-    from arena.commands.cost import cost_model_on_target
+    from arena.commands.cost import cost_report
     from arena.render.stack_cost import render_stack_cost_json, render_stack_cost_text
 
-    estimate = cost_model_on_target(model, target_name, kernels=kernels, clock_mhz=clock_mhz, rate_hz=rate, stack=stack)
-    click.echo((render_stack_cost_json if as_json else render_stack_cost_text)(estimate), nl=False)
-    ctx.exit(EXIT_OK if estimate.ok else EXIT_VERDICT)
+    report = cost_report(
+        model,
+        target_name,
+        kernels=kernels,
+        clock_mhz=clock_mhz,
+        rate_hz=rate,
+        stack=stack,
+        measure=measure,
+        sources=sources_or_default(sources) if measure else None,
+        jobs=jobs,
+        progress=progress_line,
+    )
+    click.echo((render_stack_cost_json if as_json else render_stack_cost_text)(report), nl=False)
+    ctx.exit(EXIT_OK if report.estimate.ok else EXIT_VERDICT)

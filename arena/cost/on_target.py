@@ -2,11 +2,14 @@
 
 Looks the target's core, clock, stack and power figures up and hands them to
 :mod:`arena.cost.stack_estimate`; ``arena plan``, ``validate`` and ``sweep`` only render the result.
+:func:`instructions_on_target` does the same for the emulated instruction counts
+(:mod:`arena.cost.instructions`).
 """
 
 from __future__ import annotations
 
 from arena.cost.estimate import CostEstimate
+from arena.cost.instructions import InstructionEstimate, load_instruction_model, no_fit_reason, predict_instructions
 from arena.cost.stack_estimate import estimate_for_target, has_stack_model
 from arena.model.records import Model
 from arena.targets import Target
@@ -40,3 +43,28 @@ def cost_beside_plan(model: Model, target: Target | None, kernels: str | None = 
     if target is None or not has_cost_model(target, kernels):
         return None
     return estimate_on_target(model, target, kernels=kernels)
+
+
+def instructions_on_target(
+    model: Model, target: Target, kernels: str | None = None
+) -> tuple[InstructionEstimate | None, str | None]:
+    """Predicted instructions per op on the target's core and kernels, or None and why not.
+
+    A fit applies when it was measured on the target's core with the target's kernel family and
+    the same CMSIS-NN code paths (``isa``): a Cortex-M4 fit does not describe a Cortex-M33.
+
+    Raises
+    ------
+    ArenaError
+        When an op's shapes do not fit its MAC counting rule.
+    """
+    family = kernels or target.default_kernels
+    fitted = load_instruction_model(target.core, family)
+    if fitted is None:
+        return None, no_fit_reason(target.core, family)
+    if family == "cmsis-nn" and fitted.isa != target.kernel_isa:
+        return None, (
+            f"no instruction fit for {target.core} with the {target.kernel_isa} CMSIS-NN code paths"
+            f" (fitted with {fitted.isa})"
+        )
+    return predict_instructions(model, fitted), None

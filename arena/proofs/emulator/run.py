@@ -106,7 +106,9 @@ def _run_qemu_into(board: Board, elf: Path, arguments: tuple[str, ...], timeout_
         raise ArenaError(f"{elf.name} on {board.machine}: no result within {timeout_seconds:.0f} s") from error
     text = console.read_text() if console.is_file() else ""
     if result.returncode not in (0, 1) or not text:
-        raise ArenaError(f"qemu-system-arm -M {board.machine} failed: {result.stderr.strip()[:200]}")
+        # QEMU's fatal errors end in a register dump: its first line says what happened.
+        first = next(iter(result.stderr.strip().splitlines()), "no output")
+        raise ArenaError(f"qemu-system-arm -M {board.machine} failed: {first[:200]}")
     return text
 
 
