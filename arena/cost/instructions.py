@@ -333,6 +333,23 @@ def load_instruction_model(core: str, kernels: str) -> InstructionModel | None:
     return None
 
 
+def load_fit_for_isa(kernels: str, isa: str) -> InstructionModel | None:
+    """A shipped fit of ``kernels`` built for ``isa`` on any core, or None.
+
+    A core QEMU cannot emulate runs the same CMSIS-NN code as an emulated core of its ISA (the
+    Cortex-M85 the Helium code of the M55), so that core's counts stand in for it.
+
+    Examples
+    --------
+    >>> load_fit_for_isa("cmsis-nn", "none") is None
+    True
+    """
+    for fit in _document()["fits"]:
+        if (fit["kernels"], fit["isa"]) == (kernels, isa):
+            return model_from_fit(fit)
+    return None
+
+
 def no_fit_reason(core: str, kernels: str) -> str:
     """One line saying why a (core, kernels) pair has no instruction prediction.
 

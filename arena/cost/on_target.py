@@ -8,8 +8,16 @@ Looks the target's core, clock, stack and power figures up and hands them to
 
 from __future__ import annotations
 
+import dataclasses
+
 from arena.cost.estimate import CostEstimate
-from arena.cost.instructions import InstructionEstimate, load_instruction_model, no_fit_reason, predict_instructions
+from arena.cost.instructions import (
+    InstructionEstimate,
+    load_fit_for_isa,
+    load_instruction_model,
+    no_fit_reason,
+    predict_instructions,
+)
 from arena.cost.stack_estimate import estimate_for_target, has_stack_model
 from arena.model.records import Model
 from arena.targets import Target
@@ -60,6 +68,12 @@ def instructions_on_target(
     """
     family = kernels or target.default_kernels
     fitted = load_instruction_model(target.core, family)
+    if fitted is None and family == "cmsis-nn":
+        borrowed = load_fit_for_isa(family, target.kernel_isa)
+        if borrowed is not None:  # a core QEMU lacks (Cortex-M85): the same CMSIS-NN code, counted elsewhere
+            estimate = predict_instructions(model, borrowed)
+            note = f"; stands in for {target.core}, which runs the same {target.kernel_isa} CMSIS-NN code"
+            return dataclasses.replace(estimate, basis=estimate.basis + note), None
     if fitted is None:
         return None, no_fit_reason(target.core, family)
     if family == "cmsis-nn" and fitted.isa != target.kernel_isa:

@@ -293,9 +293,21 @@ def test_conv_predictions_grow_with_macs(
 
 def test_a_target_without_a_fit_gets_none_and_one_line_why(shared_dir: Path) -> None:
     model = read_model(shared_dir / "mlperf_kws_ref_model.tflite")
-    predicted, reason = instructions_on_target(model, choose_target("cortex-m33"))
+    predicted, reason = instructions_on_target(model, choose_target("rp2040"))  # Cortex-M0+: no QEMU board
     assert predicted is None and reason is not None
-    assert reason.startswith("no instruction fit for cortex-m33 with cmsis-nn kernels") and "\n" not in reason
+    assert reason.startswith("no instruction fit for cortex-m0plus with reference kernels") and "\n" not in reason
     predicted, reason = instructions_on_target(model, choose_target("nucleo-l4r5zi"))
     assert predicted is not None and reason is None
     assert len(predicted.ops) == sum(len(graph.operators) for graph in model.subgraphs)
+
+
+def test_cortex_m85_borrows_the_helium_fit_and_says_so(shared_dir: Path) -> None:
+    """QEMU has no Cortex-M85; it runs the M55's Helium CMSIS-NN code, so the M55 fit stands in."""
+    model = read_model(shared_dir / "mlperf_kws_ref_model.tflite")
+    target = choose_target("ek-ra8d1")
+    assert target.core == "cortex-m85" and target.kernel_isa == "mve"
+    borrowed, reason = instructions_on_target(model, target)
+    own, _ = instructions_on_target(model, choose_target("cortex-m55"))
+    assert borrowed is not None and own is not None and reason is None
+    assert [op.instructions for op in borrowed.ops] == [op.instructions for op in own.ops]
+    assert "cortex-m55" in borrowed.basis and "stands in for cortex-m85" in borrowed.basis
