@@ -151,7 +151,8 @@ def test_cli_cost_on_m85_shows_layers_band_and_stack(models_dir: Path) -> None:
     # Per-layer latency and energy add up to the totals.
     assert sum(layer["latency_ms"] for layer in doc["layers"]) == pytest.approx(doc["total"]["latency_ms"], rel=1e-6)
     assert sum(layer["energy_uj"] for layer in doc["layers"]) == pytest.approx(doc["total"]["energy_uj"], rel=1e-6)
-    assert all(layer["instructions"] is None for layer in doc["layers"])
+    # No QEMU M85: the Cortex-M55's Helium fit stands in for its instructions (named in the basis).
+    assert sum(layer["instructions"] for layer in doc["layers"]) == doc["total"]["instructions"] > 0
     code, text, _ = _run("cost", model, "--target", "ek-ra8d1")
     assert code == 0 and "TFLM + CMSIS-NN on cortex-m85" in text and "band" in text
     code, text, _ = _run("cost", model, "--target", "nucleo-h7a3zi", "--stack", "x-cube-ai-9.0")
