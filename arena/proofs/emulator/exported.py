@@ -17,12 +17,13 @@ kernels, and the proof holds when
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from arena.errors import ArenaError
 from arena.model.records import Model
 from arena.proofs.emulator.build import Library
 from arena.proofs.emulator.firmware_link import GeneratedSource, link_firmware
-from arena.proofs.emulator.measure import firmware_sources, seeded_inputs
+from arena.proofs.emulator.measure import firmware_sources, run_model
 from arena.proofs.emulator.model_source import c_array
 from arena.proofs.emulator.run import Measurement, measure_firmware
 
@@ -122,13 +123,9 @@ def prove_exported(library: Library, original: Model, files: ExportedFiles, *, s
         When the unmodified model cannot be measured (a build, link or emulator failure), or
         the exported files do not compile or link.
     """
-    inputs = seeded_inputs(original, seed)
-    data_text, resolver_text = firmware_sources(library, original, inputs)
-    stem = (original.path.rsplit("/", 1)[-1].rsplit(".", 1)[0] or "model")[:32]
-    reference_elf = link_firmware(
-        library, (GeneratedSource(data_text, ".c"), GeneratedSource(resolver_text, ".cc")), tag=stem
-    )
-    reference = measure_firmware(library.board, library.kernels, reference_elf)
+    unmodified = run_model(library, original, seed=seed)
+    reference, inputs = unmodified.measurement, unmodified.inputs
+    _, resolver_text = firmware_sources(library, original, inputs)  # the same op resolver serves both
     header = ((files.header_name, files.header_text),)
     name = files.prefix.lower()
     exported_elf = link_firmware(
@@ -140,7 +137,7 @@ def prove_exported(library: Library, original: Model, files: ExportedFiles, *, s
             GeneratedSource(resolver_text, ".cc"),
         ),
         symbols=(("arena_model_data", f"{name}_model_data"), ("arena_buffer", f"{name}_tensor_arena")),
-        tag=f"{stem}-exported",
+        tag=f"{Path(original.path).stem[:32] or 'model'}-exported",
     )
     exported: Measurement | None = None
     error = None
