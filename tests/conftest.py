@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import os
+import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from arena.model.records import Model, Operator, Subgraph, Tensor
+
+if TYPE_CHECKING:
+    from arena.proofs.emulator.build import Library
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DIR = PROJECT_ROOT.parent / "shared"
@@ -99,3 +105,45 @@ def make_model(*subgraphs: Subgraph, name: str = "test.tflite") -> Model:
         buffer_count=0,
         data=b"",
     )
+
+
+#: The pinned TFLM source tarballs the emulator tests build from.
+EMULATOR_SOURCES = Path(os.environ.get("ARENA_TFLM_SOURCES", str(SHARED_DIR / "third_party")))
+#: The (core, kernels) libraries the emulator tests build (issue 13: M4 with CMSIS-NN, M55 with
+#: CMSIS-NN and Helium, M4 with the reference kernels); every emulator test stays within them so
+#: that CI on a new machine builds three libraries, not more.
+EMULATOR_CONFIGS = (("cortex-m4", "cmsis-nn"), ("cortex-m55", "cmsis-nn"), ("cortex-m4", "reference"))
+_EMULATOR_TOOLS = ("arm-none-eabi-gcc", "arm-none-eabi-g++", "qemu-system-arm", "make")
+
+
+@pytest.fixture(scope="session")
+def library_for() -> Callable[[str, str], Library]:
+    """Build (or reuse from the cache) one TFLM library per (core, kernels), once per session.
+
+    Skips when the toolchain, QEMU or the sources are missing, except under ``CI=true`` where
+    ``.ci/run`` installs them, so a missing tool fails instead of passing silently.
+    """
+    from arena.errors import ArenaError
+    from arena.proofs.emulator.measure import prepare_library
+
+    missing = [tool for tool in _EMULATOR_TOOLS if shutil.which(tool) is None]
+    if missing or not EMULATOR_SOURCES.is_dir():
+        message = f"emulator tests need {', '.join(missing) or EMULATOR_SOURCES}"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    libraries: dict[tuple[str, str], Library | ArenaError] = {}
+
+    def get(core: str, kernels: str) -> Library:
+        # A failed build is remembered, so the other tests of that core fail at once instead of rebuilding.
+        if (core, kernels) not in libraries:
+            try:
+                libraries[core, kernels] = prepare_library(core, kernels, sources=EMULATOR_SOURCES, jobs=2)
+            except ArenaError as error:
+                libraries[core, kernels] = error
+        library = libraries[core, kernels]
+        if isinstance(library, ArenaError):
+            pytest.fail(f"TFLM for {core} with {kernels} kernels: {library}")
+        return library
+
+    return get

@@ -12,58 +12,26 @@ where ``.ci/run`` installs them, so a missing tool fails instead of passing sile
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from arena.errors import ArenaError
 from arena.model.reader import read_model
 from arena.plan.pipeline import plan_model
 from arena.proofs.emulator.build import Library
-from arena.proofs.emulator.measure import prepare_library, run_model
+from arena.proofs.emulator.measure import run_model
 from arena.targets import get_target
-from tests.conftest import SHARED_DIR, model_id
+from tests.conftest import EMULATOR_CONFIGS, EMULATOR_SOURCES, SHARED_DIR, model_id
 
 pytestmark = pytest.mark.emulator
 
-SOURCES = Path(os.environ.get("ARENA_TFLM_SOURCES", str(SHARED_DIR / "third_party")))
 
 #: Every shared model TFLM runs: the top level of ../shared/models (not special/ or unsupported/).
 MODELS = sorted((SHARED_DIR / "models").glob("*.tflite"))
 
 #: (target, kernels) pairs the issue asks for: M4 with CMSIS-NN, M55 with CMSIS-NN (Helium), M4 reference.
-CONFIGS = (("cortex-m4", "cmsis-nn"), ("cortex-m55", "cmsis-nn"), ("cortex-m4", "reference"))
-
-_TOOLS = ("arm-none-eabi-gcc", "arm-none-eabi-g++", "qemu-system-arm", "make")
-
-
-@pytest.fixture(scope="session")
-def library_for() -> Callable[[str, str], Library]:
-    """Build (or reuse from the cache) one TFLM library per (core, kernels), once per session."""
-    missing = [tool for tool in _TOOLS if shutil.which(tool) is None]
-    if missing or not SOURCES.is_dir():
-        message = f"emulator tests need {', '.join(missing) or SOURCES}"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    libraries: dict[tuple[str, str], Library | ArenaError] = {}
-
-    def get(core: str, kernels: str) -> Library:
-        # A failed build is remembered, so the other tests of that core fail at once instead of rebuilding.
-        if (core, kernels) not in libraries:
-            try:
-                libraries[core, kernels] = prepare_library(core, kernels, sources=SOURCES, jobs=2)
-            except ArenaError as error:
-                libraries[core, kernels] = error
-        library = libraries[core, kernels]
-        if isinstance(library, ArenaError):
-            pytest.fail(f"TFLM for {core} with {kernels} kernels: {library}")
-        return library
-
-    return get
+CONFIGS = EMULATOR_CONFIGS
 
 
 @pytest.mark.parametrize(("target_name", "kernels"), CONFIGS, ids=[f"{t}-{k}" for t, k in CONFIGS])
@@ -180,7 +148,7 @@ def test_shrink_for_cmsis_nn_is_proven_on_the_emulated_core(
 
     target = get_target(target_name)
     library = library_for(target.core, "cmsis-nn")  # built (or reused) once for the session
-    result = shrink_model(SHARED_DIR / "models" / name, kernels="cmsis-nn", target=target, sources=SOURCES)
+    result = shrink_model(SHARED_DIR / "models" / name, kernels="cmsis-nn", target=target, sources=EMULATOR_SOURCES)
     assert result.tflm is not None and result.tflm.error is None
     assert library.board.machine in result.tflm.runtime and "cmsis-nn" in result.tflm.runtime
     assert result.tflm.outputs_identical

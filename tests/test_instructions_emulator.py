@@ -20,26 +20,21 @@ where a missing tool fails instead of passing silently.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from arena.cli import cli
 from arena.cost.instructions import fitted_pairs, load_instruction_model, predict_instructions
-from arena.errors import ArenaError
 from arena.model.reader import read_model
 from arena.proofs.emulator.build import Library
-from arena.proofs.emulator.measure import prepare_library, run_model
+from arena.proofs.emulator.measure import run_model
 from arena.targets import get_target
-from tests.conftest import SHARED_DIR
+from tests.conftest import EMULATOR_CONFIGS, EMULATOR_SOURCES, SHARED_DIR
 
 pytestmark = pytest.mark.emulator
 
-SOURCES = Path(os.environ.get("ARENA_TFLM_SOURCES", str(SHARED_DIR / "third_party")))
 
 #: The four MLPerf Tiny reference models and TFLM's person detection example.
 MODELS = (
@@ -54,40 +49,9 @@ TOTAL_TOLERANCE = 0.05
 OP_TOLERANCE = 0.30
 LARGE_OP_INSTRUCTIONS = 100_000
 
-#: The libraries the emulator tests build anyway (tests/test_emulator.py's configurations): the
-#: shipped M7 and M33 fits are checked by refitting their stored rows (tests/cost), not live, so CI on
-#: a new machine does not build two more TFLM libraries.
-CI_LIBRARIES = (("cortex-m4", "cmsis-nn"), ("cortex-m55", "cmsis-nn"), ("cortex-m4", "reference"))
-#: The shipped fits checked live against the emulator.
-PAIRS = tuple(pair for pair in fitted_pairs() if pair in CI_LIBRARIES)
-
-_TOOLS = ("arm-none-eabi-gcc", "arm-none-eabi-g++", "qemu-system-arm", "make")
-
-
-@pytest.fixture(scope="session")
-def library_for() -> Callable[[str, str], Library]:
-    """Build (or reuse from the cache) one TFLM library per (core, kernels), once per session."""
-    missing = [tool for tool in _TOOLS if shutil.which(tool) is None]
-    if missing or not SOURCES.is_dir():
-        message = f"emulator tests need {', '.join(missing) or SOURCES}"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    libraries: dict[tuple[str, str], Library | ArenaError] = {}
-
-    def get(core: str, kernels: str) -> Library:
-        # A failed build is remembered, so the other tests of that core fail at once instead of rebuilding.
-        if (core, kernels) not in libraries:
-            try:
-                libraries[core, kernels] = prepare_library(core, kernels, sources=SOURCES, jobs=2)
-            except ArenaError as error:
-                libraries[core, kernels] = error
-        library = libraries[core, kernels]
-        if isinstance(library, ArenaError):
-            pytest.fail(f"TFLM for {core} with {kernels} kernels: {library}")
-        return library
-
-    return get
+#: The shipped fits checked live against the emulator: those on the libraries the emulator tests
+#: build (the M7 and M33 fits are checked by refitting their stored rows in tests/cost).
+PAIRS = tuple(pair for pair in fitted_pairs() if pair in EMULATOR_CONFIGS)
 
 
 @pytest.mark.parametrize("pair", PAIRS, ids=lambda pair: "-".join(pair))
@@ -121,7 +85,7 @@ def test_cost_measure_json_counts_are_run_models(library_for: Callable[[str, str
     run = run_model(library_for(target.core, "cmsis-nn"), read_model(path)).measurement
     result = CliRunner().invoke(
         cli,
-        ["cost", str(path), "--target", target_name, "--measure", "--sources", str(SOURCES), "--json"],
+        ["cost", str(path), "--target", target_name, "--measure", "--sources", str(EMULATOR_SOURCES), "--json"],
         catch_exceptions=False,
     )
     assert result.exit_code == 0, result.stderr
