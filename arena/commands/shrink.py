@@ -39,6 +39,7 @@ from arena.proofs.shrink_proof import TflmProof
 from arena.proofs.shrink_runtime import Progress, ShrinkProver, provable_libraries, prover_for
 from arena.shrink.alias import Alias, find_aliases
 from arena.shrink.grouped import GroupedPlan, plan_shaped
+from arena.shrink.overlap import OVERLAP_LIBRARIES
 from arena.targets import Target
 
 #: Band counts tried (TFLM's CONCATENATION takes at most 10 inputs: kernels/concatenation.cc).
@@ -245,6 +246,8 @@ def shrink_model(
         for alias in plan.aliases:
             counts[alias.kind.value] = counts.get(alias.kind.value, 0) + 1
         detail = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())) or "none apply"
+        if name == "overlap" and library not in OVERLAP_LIBRARIES:
+            detail = f"not for {library}: the rule rests on the reference kernels' access order"
         steps.append(ShrinkStep(name=name, head_bytes=min(plan.peak_bytes, steps[-1].head_bytes if steps else
                                 base.plan.peak_bytes), macs_added=0, detail=detail))  # fmt: skip
     head = steps[-1].head_bytes
