@@ -203,15 +203,50 @@ def _library_from_manifest(source: SourceTree, board: Board, kernels: str, direc
     )
 
 
+def _objects_to_compile(command: list[str], source: SourceTree) -> int:
+    """How many objects the build will compile: the compile commands of ``make -n`` (under a second).
+
+    0 when the dry run fails; progress then shows counts without a total.
+    """
+    result = subprocess.run(
+        [*command, "-n"], cwd=source.root, env=_build_env(), capture_output=True, text=True, check=False
+    )
+    return sum(1 for line in result.stdout.splitlines() if " -c " in line) if result.returncode == 0 else 0
+
+
+def progress_bar(done: int, total: int, elapsed_seconds: float, width: int = 24) -> str:
+    """A text progress bar with a time estimate, for a log as much as for a terminal.
+
+    Examples
+    --------
+    >>> progress_bar(100, 300, 60.0)
+    '[########................] 100/300 objects, 1:00 elapsed, ~2:00 left'
+    >>> progress_bar(7, 0, 5.0)
+    '7 objects, 0:05 elapsed'
+    """
+
+    def clock(seconds: float) -> str:
+        return f"{int(seconds) // 60}:{int(seconds) % 60:02d}"
+
+    if total <= 0:
+        return f"{done} objects, {clock(elapsed_seconds)} elapsed"
+    done = min(done, total)
+    filled = round(width * done / total)
+    left = f", ~{clock(elapsed_seconds * (total - done) / done)} left" if done else ""
+    return f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total} objects, {clock(elapsed_seconds)} elapsed{left}"
+
+
 def _run_make(
     source: SourceTree, arguments: list[str], log: Path, progress: Progress | None, board: Board, kernels: str
 ) -> None:
-    """Run make, reporting every 20 seconds how many objects exist (TFLM's rules echo nothing)."""
+    """Run make, reporting every 20 seconds a bar of objects compiled (TFLM's rules echo nothing)."""
     command = ["make", "-f", str(source.makefile), *arguments]
     label = f"TFLM microlite for {board.core} with {kernels} kernels"
     gen_dir = Path(next(a for a in arguments if a.startswith("BASE_GENDIR=")).partition("=")[2])
+    total = 0
     if progress is not None:
-        progress(f"building {label} (once; takes minutes) ...")
+        total = _objects_to_compile(command, source)
+        progress(f"building {label} (once; {total or 'hundreds of'} objects, minutes) ...")
     started = time.monotonic()
     with log.open("w") as handle:
         process = subprocess.Popen(command, cwd=source.root, env=_build_env(), stdout=handle, stderr=subprocess.STDOUT)
@@ -222,7 +257,7 @@ def _run_make(
             except subprocess.TimeoutExpired:
                 if progress is not None:
                     objects = sum(1 for _ in gen_dir.rglob("*.o"))
-                    progress(f"  {label}: {objects} objects compiled, {time.monotonic() - started:.0f} s")
+                    progress(f"  {label} {progress_bar(objects, total, time.monotonic() - started)}")
     if returncode != 0:
         tail = " | ".join(log.read_text().splitlines()[-3:])
         raise ArenaError(f"building {label} failed (exit {returncode}; {log}): {tail[:300]}")
