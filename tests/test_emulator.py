@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from arena.model.reader import read_model
+from arena.model.reader import read_model, read_model_bytes
 from arena.plan.pipeline import plan_model
 from arena.proofs.emulator.build import Library
 from arena.proofs.emulator.measure import run_model
@@ -127,10 +127,12 @@ def test_exported_firmware_files_run_identically_on_target(
     assert proof.ok
 
 
-#: Models shrunk for CMSIS-NN in CI: the small CNN (row-band patches apply) and KWS (no overlap
-#: for CMSIS-NN, so what is left of its reference-kernel saving shows), on the DSP and Helium builds.
+#: Models shrunk for CMSIS-NN in CI, each with the rule that should carry it: the small CNN (row-band
+#: patches) on the DSP and Helium builds, micro speech (overlap on the DSP build's raster paths) and
+#: KWS (its 1x1 convolutions take no overlap on CMSIS-NN).
 SHRINK_CASES = (
     ("armex_cnn_s_quantized.tflite", "cortex-m4"),
+    ("tflm_micro_speech_quantized.tflite", "cortex-m4"),
     ("mlperf_kws_ref_model.tflite", "cortex-m4"),
     ("armex_cnn_s_quantized.tflite", "cortex-m55"),
 )
@@ -141,10 +143,12 @@ def test_shrink_for_cmsis_nn_is_proven_on_the_emulated_core(
     library_for: Callable[[str, str], Library], name: str, target_name: str
 ) -> None:
     """A model shrunk for CMSIS-NN runs in TFLM + CMSIS-NN on the core with outputs identical to
-    the unmodified model's and TFLM's head equal to the embedded plan's; no overlap (a reference
-    kernel rule) is used."""
+    the unmodified model's and TFLM's head equal to the embedded plan's. Overlaps only on the DSP
+    build's raster paths: never on a 1x1 convolution or PAD, never on the Helium build."""
     from arena.commands.shrink import shrink_model
+    from arena.kernels.cmsis_nn import kernel_for_op
     from arena.shrink.alias import AliasKind
+    from arena.shrink.overlap import RASTER_CMSIS_NN_KERNELS
 
     target = get_target(target_name)
     library = library_for(target.core, "cmsis-nn")  # built (or reused) once for the session
@@ -153,25 +157,33 @@ def test_shrink_for_cmsis_nn_is_proven_on_the_emulated_core(
     assert library.board.machine in result.tflm.runtime and "cmsis-nn" in result.tflm.runtime
     assert result.tflm.outputs_identical
     assert result.tflm.shrunk_head_bytes == result.head_after_bytes
-    assert result.head_after_bytes <= result.head_before_bytes
-    assert all(alias.kind is not AliasKind.OVERLAP for alias in result.aliases)
+    assert result.head_after_bytes < result.head_before_bytes or name == "mlperf_kws_ref_model.tflite"
+    shrunk = read_model_bytes(result.model_bytes, name)
+    graph = shrunk.subgraphs[0]
+    for alias in (a for a in result.aliases if a.kind is AliasKind.OVERLAP):
+        assert target.kernel_isa == "dsp"
+        assert kernel_for_op(graph, graph.operators[alias.op], "dsp") in RASTER_CMSIS_NN_KERNELS
+    if name == "tflm_micro_speech_quantized.tflite":
+        assert any(a.kind is AliasKind.OVERLAP for a in result.aliases)  # its saving is an overlap
     assert result.proven
 
 
 def test_overlap_shrunk_for_reference_kernels_is_not_safe_on_cmsis_nn(
     library_for: Callable[[str, str], Library],
 ) -> None:
-    """Why the overlap rule is withheld from CMSIS-NN: KWS shrunk for the reference kernels (its
-    convolutions overlapping their dying inputs) computes different outputs on TFLM + CMSIS-NN,
-    whose 1x1 convolution multiplies channel pairs over every pixel (arm_nn_mat_mult_nt_t_s8), so
-    it reads input pixels the overlapped output has already overwritten."""
+    """Why the overlap rule skips CMSIS-NN's 1x1 convolutions: KWS shrunk for the reference kernels
+    (its 1x1 convolutions overlapping their dying inputs) computes different outputs on TFLM +
+    CMSIS-NN, whose 1x1 convolution multiplies channel pairs over every pixel
+    (arm_nn_mat_mult_nt_t_s8), so it reads input pixels the overlapped output already overwrote."""
     from arena.commands.shrink import shrink_model
     from arena.proofs.emulator.shrink_proof import prove_on_core
     from arena.shrink.alias import AliasKind
 
     path = SHARED_DIR / "models" / "mlperf_kws_ref_model.tflite"
     result = shrink_model(path, kernels="reference", patches=False, prove=False)
-    assert any(alias.kind is AliasKind.OVERLAP for alias in result.aliases)
+    graph = read_model_bytes(result.model_bytes, path.name).subgraphs[0]
+    overlapped = [graph.operators[a.op] for a in result.aliases if a.kind is AliasKind.OVERLAP]
+    assert any(op.op_name == "CONV_2D" and graph.tensors[op.inputs[1]].shape[1:3] == (1, 1) for op in overlapped)
     proof = prove_on_core(library_for("cortex-m4", "cmsis-nn"), read_model(path), result.model_bytes)
     assert proof.error is None
     assert not proof.outputs_identical

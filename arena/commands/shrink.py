@@ -288,19 +288,27 @@ def _finish(
     """Embed the final plan, re-derive what TFLM will do with it, simulate and (optionally) run it."""
     from arena.lifetimes import BufferKind, derive_lifetimes
     from arena.model.writer import embed_offline_plan
-    from arena.plan.pipeline import plan_model
+    from arena.plan.pipeline import PlanResult, plan_model
     from arena.proofs.alias_simulate import simulate_aliased
 
     label = original.display_name
     table = derive_lifetimes(current.model, kernels)
-    grouped = _best_plan(current.model, table, 20.0)
-    offsets = [-1] * current.model.tensor_count
-    for origin, offset in zip(table.origins, grouped.offsets, strict=True):
-        if origin.kind is BufferKind.TENSOR and origin.global_tensor is not None:
-            offsets[origin.global_tensor] = offset
-    embedded = embed_offline_plan(current.data, offsets, label=label)
-    # TFLM's own planner honours the embedded offline plan: this is what the device will do.
-    realized = plan_model(read_model_bytes(embedded, label), allocator=DEVICE_ALLOCATOR, kernels=kernels)
+
+    def realize(grouped: GroupedPlan) -> tuple[GroupedPlan, bytes, PlanResult]:
+        offsets = [-1] * current.model.tensor_count
+        for origin, offset in zip(table.origins, grouped.offsets, strict=True):
+            if origin.kind is BufferKind.TENSOR and origin.global_tensor is not None:
+                offsets[origin.global_tensor] = offset
+        embedded = embed_offline_plan(current.data, offsets, label=label)
+        # TFLM's own planner honours the embedded offline plan: this is what the device will do.
+        return grouped, embedded, plan_model(read_model_bytes(embedded, label), allocator=DEVICE_ALLOCATOR,
+                                             kernels=kernels)  # fmt: skip
+
+    # Only tensors can be embedded: TFLM places kernel scratch (CMSIS-NN im2col buffers) itself, in
+    # the holes the offline tensors leave, so a tighter plan can realize a larger head. Each step's
+    # plan is realized and the smallest realized head wins.
+    candidates = [realize(plan) for _, plan in _step_plans(current.model, table, 20.0)]
+    grouped, embedded, realized = min(candidates, key=lambda c: (c[2].plan.peak_bytes, len(c[0].aliases)))
     simulation = simulate_aliased(realized.model, realized.table, realized.plan.offsets, grouped.aliases)
     head_after = realized.plan.peak_bytes
     tflm = prover(original, embedded, seed=seed) if prover is not None else None

@@ -42,12 +42,12 @@ import json
 import math
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any, cast
+from typing import Any
 
 from arena.cost.macs import OpKind, count_op
 from arena.errors import ArenaError
-from arena.kernels.cmsis_nn import tflm_padding
-from arena.kernels.cmsis_nn_buffers import CmsisNnBuild, Dims, Isa, conv_s8_buffer, depthwise_s8_buffer
+from arena.kernels.cmsis_nn import kernel_for_op, tflm_padding
+from arena.kernels.cmsis_nn_buffers import Dims
 from arena.model.records import Model, Operator, Subgraph, Tensor
 
 #: ``instructions.json`` layout version this module reads.
@@ -97,25 +97,13 @@ def _elements(tensor: Tensor | None) -> int:
 
 def _cmsis_nn_kernel(subgraph: Subgraph, op: Operator, isa: str) -> str:
     """The CMSIS-NN kernel an int8 CONV_2D / DEPTHWISE_CONV_2D runs on a core with ``isa``."""
-    data, weights = _tensor(subgraph, op.inputs, 0), _tensor(subgraph, op.inputs, 1)
-    out = _tensor(subgraph, op.outputs, 0)
-    if data is None or weights is None or out is None:
-        return ""
-    if any(len(t.shape) != 4 or min(t.shape) < 0 for t in (data, weights, out)):
-        return ""
-    if (data.type_name, weights.type_name) != ("int8", "int8"):
-        return ""
-    i, o = Dims(*data.shape), Dims(*out.shape)
-    build = CmsisNnBuild(isa=cast(Isa, isa))  # CmsisNnBuild rejects an unknown ISA itself
-    if op.op_name == "CONV_2D":
-        f = Dims(1, weights.shape[1], weights.shape[2], weights.shape[3])
-        return conv_s8_buffer(build, tflm_padding(op, i, f), i, f, o)[1]
-    f = Dims(1, weights.shape[1], weights.shape[2], o.c)
-    geometry = tflm_padding(op, i, f)
-    kernel = depthwise_s8_buffer(build, geometry, i, f, o)[1]
+    kernel = kernel_for_op(subgraph, op, isa)
     if kernel != "arm_depthwise_conv_s8":
         return kernel
     # arm_depthwise_conv_s8.c runs depth multipliers of 4, 8, ... four outputs at a time.
+    data, weights, out = (subgraph.tensors[t] for t in (*op.inputs[:2], op.outputs[0]))
+    i, o = Dims(*data.shape), Dims(*out.shape)
+    geometry = tflm_padding(op, i, Dims(1, weights.shape[1], weights.shape[2], o.c))
     multiplier = o.c // i.c if i.c else 0
     mult_4 = multiplier % 4 == 0 and i.n == 1 and (geometry.dilation_h, geometry.dilation_w) == (1, 1)
     return "depthwise_conv_s8_mult_4" if mult_4 else "depthwise_conv_s8_generic"

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from typing import cast
 
 from arena.kernels.cmsis_nn_buffers import (
     CMSIS_NN_COMMIT,
@@ -430,7 +431,36 @@ CMSIS_NN_PLAIN = cmsis_nn_library("none")
 #: A target's ``kernel_isa`` -> the default-build CMSIS-NN library.
 CMSIS_NN_BY_ISA: dict[str, KernelLibrary] = {"dsp": CMSIS_NN_DSP, "mve": CMSIS_NN_MVE, "none": CMSIS_NN_PLAIN}
 
+
+def kernel_for_op(subgraph: Subgraph, op: Operator, isa: str) -> str:
+    """The CMSIS-NN function an int8 CONV_2D / DEPTHWISE_CONV_2D runs on a core with ``isa``.
+
+    The wrappers' dispatch as restated by :func:`conv_s8_buffer` and :func:`depthwise_s8_buffer`
+    (e.g. ``arm_convolve_1x1_s8_fast``, ``arm_depthwise_conv_3x3_s8``); "" for any other op, or
+    when the shapes are not the 4-D int8 ones those wrappers take. The cost model keys its
+    instruction counts by it and the shrink rules check each path's memory access order by it.
+    """
+    if op.op_name not in ("CONV_2D", "DEPTHWISE_CONV_2D") or len(op.inputs) < 2 or not op.outputs:
+        return ""
+    tensors = subgraph.tensors
+    data, weights, out = (tensors[t] if 0 <= t < len(tensors) else None for t in (*op.inputs[:2], op.outputs[0]))
+    if data is None or weights is None or out is None:
+        return ""
+    if any(len(t.shape) != 4 or min(t.shape) < 0 for t in (data, weights, out)):
+        return ""
+    if (data.type_name, weights.type_name) != ("int8", "int8"):
+        return ""
+    i, o = Dims(*data.shape), Dims(*out.shape)
+    build = CmsisNnBuild(isa=cast(Isa, isa))  # CmsisNnBuild rejects an unknown ISA itself
+    if op.op_name == "CONV_2D":
+        f = Dims(1, weights.shape[1], weights.shape[2], weights.shape[3])
+        return conv_s8_buffer(build, tflm_padding(op, i, f), i, f, o)[1]
+    f = Dims(1, weights.shape[1], weights.shape[2], o.c)
+    return depthwise_s8_buffer(build, tflm_padding(op, i, f), i, f, o)[1]
+
+
 __all__ = [
+    "kernel_for_op",
     "CMSIS_NN_BY_ISA",
     "CMSIS_NN_COMMIT",
     "CMSIS_NN_DSP",

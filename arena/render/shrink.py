@@ -88,9 +88,13 @@ def render_shrink_text(result: ShrinkResult) -> str:
             f" on {tflm.runtime}"
         )
     if any(alias.kind is AliasKind.OVERLAP for alias in result.aliases):
+        other = (
+            "on CMSIS-NN such a model computes different outputs; shrink with --kernels cmsis-nn for it"
+            if result.kernels == "reference"
+            else "the reference kernels and other CMSIS-NN builds were not checked for it"
+        )
         lines.append(
-            f"  note: overlap rests on the {result.kernels} kernels' access order: link exactly those kernels"
-            " (on CMSIS-NN such a model computes different outputs; shrink with --kernels cmsis-nn for it)"
+            f"  note: overlap rests on the {result.kernels} kernels' access order: link exactly those kernels ({other})"
         )
     if result.budget_bytes is not None:
         lines.append(f"  budget {result.budget_bytes:,} B: {'fits' if result.fits_budget else 'does NOT fit'}")

@@ -16,25 +16,50 @@ read:
   ``lead = max_k (k + 1 - count(k))`` over the bytes written while input remains.
 
 The relation is returned as an :class:`arena.shrink.alias.Alias` (source = the input, at the
-output's offset + ``lead`` rounded up to 16). Proven only for the reference kernels: CMSIS-NN's
-convolutions fill an im2col buffer for two (DSP) or four (MVE) output pixels, and its
-depthwise and 1xN paths have their own loop orders, none of which is modelled here, so no
-overlap is offered for a CMSIS-NN build. The simulator (:mod:`arena.proofs.alias_simulate`)
-replays the access order row by row to check it.
+output's offset + ``lead`` rounded up to 16). The simulator (:mod:`arena.proofs.alias_simulate`)
+replays that access order row by row to check it.
+
+CMSIS-NN (4ab83cc3, DSP build: Cortex-M4/M7/M33) takes the rule only on the paths whose loops
+were read to keep the same guarantee: each writes output pixels in raster order, in groups it
+has read completely before writing (``arm_convolve_s8`` with one group: im2col of two pixels,
+then their outputs; ``arm_depthwise_conv_3x3_s8``, ``arm_depthwise_conv_s8_opt`` and
+``arm_depthwise_conv_s8``: one pixel's window, then its outputs), so after writing output row
+``y`` it reads only input rows from ``y * stride - pad_top`` on, and the row-level lead above
+holds. Not taken: every 1x1 convolution (``arm_nn_mat_mult_nt_t_s8`` loops over output-channel
+pairs outside the pixels, re-reading early pixels after writing them; measured unsafe), grouped
+convolutions (group-outer), 1xN convolutions, PAD (``arm_pad_s8`` copies rows with
+``memcpy``, undefined for overlapping ranges), and the Helium build (its depthwise loops run
+channel blocks outside the pixels).
 """
 
 from __future__ import annotations
 
 from math import prod
 
+from arena.kernels.cmsis_nn import kernel_for_op
 from arena.lifetimes import ARENA_ALIGNMENT, LifetimeTable, align_up
 from arena.model.records import Model, Operator, Subgraph
 from arena.shrink.alias import Alias, AliasKind
 from arena.shrink.patches import _same_padding
 from arena.shrink.rows import _int32s
 
-#: The kernel libraries whose access order the lead above was derived from.
-OVERLAP_LIBRARIES = frozenset({"reference"})
+#: The kernel libraries whose access order the lead above was derived from (CMSIS-NN on some paths).
+OVERLAP_LIBRARIES = frozenset({"reference", "cmsis-nn-dsp"})
+#: The CMSIS-NN DSP functions read to write in raster order after reading each group (docstring).
+RASTER_CMSIS_NN_KERNELS = frozenset(
+    {"arm_convolve_s8", "arm_depthwise_conv_3x3_s8", "arm_depthwise_conv_s8_opt", "arm_depthwise_conv_s8"}
+)
+
+
+def _raster_order(graph: Subgraph, op: Operator, kernels: str) -> bool:
+    """Whether ``op`` under ``kernels`` writes in the raster order the lead assumes (docstring)."""
+    if kernels == "reference":
+        return True
+    if op.op_name == "PAD" or kernel_for_op(graph, op, "dsp") not in RASTER_CMSIS_NN_KERNELS:
+        return False
+    if op.op_name == "CONV_2D":  # one group: the filter spans every input channel
+        return graph.tensors[op.inputs[1]].shape[3] == graph.tensors[op.inputs[0]].shape[3]
+    return True
 
 
 def required_lead(model: Model, graph: Subgraph, op: Operator) -> int | None:
@@ -79,7 +104,8 @@ def find_overlaps(
     Without ``chain`` each tensor takes part in one relation at most (pairs that can be placed
     independently); with it, relations may chain (a tensor is the output of one and the input of
     the next), which overlaps every op of a chain at the price of a descending staircase of
-    offsets. Only for :data:`OVERLAP_LIBRARIES`; the input must not be a graph input or output, nor
+    offsets. Only for :data:`OVERLAP_LIBRARIES`, and with CMSIS-NN only on the paths of
+    :data:`RASTER_CMSIS_NN_KERNELS`; the input must not be a graph input or output, nor
     be read later.
     """
     if table.kernels not in OVERLAP_LIBRARIES:
@@ -100,6 +126,8 @@ def find_overlaps(
         tensor = graph.tensors[x]
         if tensor.has_data or x in boundary or last.get(x) != op.index or x in exclude_sources or x in op.inputs[1:]:
             continue
+        if not _raster_order(graph, op, table.kernels):
+            continue
         lead = required_lead(model, graph, op)
         if lead is None:
             continue
@@ -119,4 +147,4 @@ def find_overlaps(
     return tuple(sorted(chosen, key=lambda a: a.op))
 
 
-__all__ = ["OVERLAP_LIBRARIES", "find_overlaps", "required_lead"]
+__all__ = ["OVERLAP_LIBRARIES", "RASTER_CMSIS_NN_KERNELS", "find_overlaps", "required_lead"]

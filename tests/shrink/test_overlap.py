@@ -102,3 +102,27 @@ def test_kws_overlaps_are_bit_identical_and_a_short_lead_is_not(shared_dir: Path
     proof = prove_in_tflm(read_model(path), broken)
     assert proof.error is None
     assert not proof.outputs_identical
+
+
+@pytest.mark.parametrize(
+    "name", ["mlperf_kws_ref_model.tflite", "tflm_micro_speech_quantized.tflite", "mlperf_vww_96_int8.tflite"]
+)
+def test_cmsis_nn_overlaps_only_on_the_raster_paths(shared_dir: Path, name: str) -> None:
+    """CMSIS-NN DSP: overlaps only on the functions read to be raster ordered (never a 1x1 or
+    grouped convolution, never PAD); the Helium build gets none."""
+    from arena.kernels.cmsis_nn import kernel_for_op
+    from arena.model import read_model
+    from arena.shrink.overlap import RASTER_CMSIS_NN_KERNELS, find_overlaps
+
+    model = read_model(shared_dir / name)
+    graph = model.subgraphs[0]
+    dsp = find_overlaps(model, derive_lifetimes(model, "cmsis-nn-dsp"))
+    for alias in dsp:
+        op = graph.operators[alias.op]
+        assert op.op_name != "PAD" and kernel_for_op(graph, op, "dsp") in RASTER_CMSIS_NN_KERNELS
+        if op.op_name == "CONV_2D":
+            weights = graph.tensors[op.inputs[1]].shape
+            assert weights[1:3] != (1, 1) and weights[3] == graph.tensors[op.inputs[0]].shape[3]
+    assert find_overlaps(model, derive_lifetimes(model, "cmsis-nn-mve")) == ()
+    if name == "tflm_micro_speech_quantized.tflite":  # its one DEPTHWISE_CONV_2D runs arm_depthwise_conv_s8
+        assert len(dsp) == 1
