@@ -19,8 +19,9 @@ running original and shrunk models on seeded inputs with the kernels the model w
 CMSIS-NN on an emulated Cortex-M for CMSIS-NN): outputs must be bit-identical and TFLM's reported
 head must equal the plan's. Which rules a library gets: reorder and patches (graph rewrites whose
 values do not depend on the kernels' memory access) and alias (checked in both libraries'
-source) wherever a runtime can prove the result; overlap, which rests on the reference kernels'
-raster order, only for the reference kernels.
+source) wherever a runtime can prove the result; overlap, which rests on a kernel's raster
+access order, for the reference kernels and the CMSIS-NN DSP paths read to follow it
+(:mod:`arena.shrink.overlap`).
 """
 
 from __future__ import annotations
@@ -247,7 +248,7 @@ def shrink_model(
             counts[alias.kind.value] = counts.get(alias.kind.value, 0) + 1
         detail = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())) or "none apply"
         if name == "overlap" and library not in OVERLAP_LIBRARIES:
-            detail = f"not for {library}: the rule rests on the reference kernels' access order"
+            detail = f"not for {library}: its kernels' access order was not checked for it"
         steps.append(ShrinkStep(name=name, head_bytes=min(plan.peak_bytes, steps[-1].head_bytes if steps else
                                 base.plan.peak_bytes), macs_added=0, detail=detail))  # fmt: skip
     head = steps[-1].head_bytes
