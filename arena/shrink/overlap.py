@@ -27,9 +27,11 @@ then their outputs; ``arm_depthwise_conv_3x3_s8``, ``arm_depthwise_conv_s8_opt``
 ``y`` it reads only input rows from ``y * stride - pad_top`` on, and the row-level lead above
 holds. Not taken: every 1x1 convolution (``arm_nn_mat_mult_nt_t_s8`` loops over output-channel
 pairs outside the pixels, re-reading early pixels after writing them; measured unsafe), grouped
-convolutions (group-outer), 1xN convolutions, PAD (``arm_pad_s8`` copies rows with
-``memcpy``, undefined for overlapping ranges), and the Helium build (its depthwise loops run
-channel blocks outside the pixels).
+convolutions (group-outer), 1xN convolutions, and the Helium build (its depthwise loops run
+channel blocks outside the pixels). PAD runs ``arm_pad_s8``: one pass over the output in order,
+like the reference kernel, but it copies each input row (or pixel, when channels are padded) with
+``memcpy``, which is undefined when source and destination overlap, so its lead is also at least
+what keeps every copy's destination wholly below its source (``_memcpy_lead``).
 """
 
 from __future__ import annotations
@@ -53,16 +55,16 @@ RASTER_CMSIS_NN_KERNELS = frozenset(
 
 def _raster_order(graph: Subgraph, op: Operator, kernels: str) -> bool:
     """Whether ``op`` under ``kernels`` writes in the raster order the lead assumes (docstring)."""
-    if kernels == "reference":
+    if kernels == "reference" or op.op_name == "PAD":  # PAD: the lead adds the memcpy bound (required_lead)
         return True
-    if op.op_name == "PAD" or kernel_for_op(graph, op, "dsp") not in RASTER_CMSIS_NN_KERNELS:
+    if kernel_for_op(graph, op, "dsp") not in RASTER_CMSIS_NN_KERNELS:
         return False
     if op.op_name == "CONV_2D":  # one group: the filter spans every input channel
         return graph.tensors[op.inputs[1]].shape[3] == graph.tensors[op.inputs[0]].shape[3]
     return True
 
 
-def required_lead(model: Model, graph: Subgraph, op: Operator) -> int | None:
+def required_lead(model: Model, graph: Subgraph, op: Operator, kernels: str = "reference") -> int | None:
     """Bytes the output must start below the input for ``op`` to run in place, or None if not handled."""
     x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
     if len(x.shape) != 4 or len(y.shape) != 4 or x.shape[0] != 1 or x.type_code != 9 or y.type_code != 9:
@@ -80,7 +82,8 @@ def required_lead(model: Model, graph: Subgraph, op: Operator) -> int | None:
         pads = _int32s(model, graph, op.inputs[1])
         if pads is None or len(pads) != 8:
             return None
-        return _pad_lead(x.shape, pads)
+        lead = _pad_lead(x.shape, pads)
+        return lead if kernels == "reference" else max(lead, _memcpy_lead(x.shape, pads))
     return None
 
 
@@ -94,6 +97,33 @@ def _pad_lead(shape: tuple[int, ...], pads: tuple[int, ...]) -> int:
     pending = count < total
     k = np.arange(1, count.size + 1)
     return int(max(0, (k[pending] - count[pending]).max())) if pending.any() else 0
+
+
+def _memcpy_lead(shape: tuple[int, ...], pads: tuple[int, ...]) -> int:
+    """The smallest lead at which every ``memcpy`` of ``arm_pad_s8`` copies to a range wholly below
+    its source: ``max(destination + length - source)`` over its copies, with output offsets from the
+    output's start and input offsets from the input's (which sits ``lead`` bytes higher).
+
+    Examples
+    --------
+    A 2x2 image padded with one row on top and a column on each side: rows are copied to output
+    bytes 5-6 and 9-10 from input bytes 0-1 and 2-3, so the lead is 9 + 2 - 2 = 9 (the reference
+    kernel's element-wise order needs 7).
+
+    >>> _memcpy_lead((1, 2, 2, 1), (0, 0, 1, 0, 1, 1, 0, 0))
+    9
+    """
+    n, h, w, c = shape
+    out_h, out_w = h + pads[2] + pads[3], w + pads[4] + pads[5]
+    out_c = c + pads[6] + pads[7]
+    batch = pads[0] * out_h * out_w * out_c
+    if pads[6] == pads[7] == 0:  # one copy per input row
+        return max(batch + ((pads[2] + y) * out_w + pads[4]) * c + w * c - y * w * c for y in range(h))
+    return max(
+        batch + ((pads[2] + y) * out_w + pads[4] + x) * out_c + pads[6] + c - (y * w + x) * c
+        for y in range(h)
+        for x in range(w)
+    )
 
 
 def find_overlaps(
@@ -128,7 +158,7 @@ def find_overlaps(
             continue
         if not _raster_order(graph, op, table.kernels):
             continue
-        lead = required_lead(model, graph, op)
+        lead = required_lead(model, graph, op, table.kernels)
         if lead is None:
             continue
         weight = int(load[step_of[op.index] - load_start])

@@ -10,7 +10,7 @@ from arena.lifetimes import derive_lifetimes
 from arena.model.records import Model, Operator, Subgraph
 from arena.proofs.alias_simulate import simulate_aliased
 from arena.shrink.alias import Alias, AliasKind
-from arena.shrink.overlap import _pad_lead, required_lead
+from arena.shrink.overlap import _memcpy_lead, _pad_lead, required_lead
 from conftest import tensor
 
 
@@ -109,20 +109,40 @@ def test_kws_overlaps_are_bit_identical_and_a_short_lead_is_not(shared_dir: Path
 )
 def test_cmsis_nn_overlaps_only_on_the_raster_paths(shared_dir: Path, name: str) -> None:
     """CMSIS-NN DSP: overlaps only on the functions read to be raster ordered (never a 1x1 or
-    grouped convolution, never PAD); the Helium build gets none."""
+    grouped convolution) and on PAD with its copies' destinations below their sources; the Helium
+    build gets none."""
     from arena.kernels.cmsis_nn import kernel_for_op
     from arena.model import read_model
-    from arena.shrink.overlap import RASTER_CMSIS_NN_KERNELS, find_overlaps
+    from arena.shrink.overlap import RASTER_CMSIS_NN_KERNELS, _memcpy_lead, find_overlaps
+    from arena.shrink.rows import _int32s
 
     model = read_model(shared_dir / name)
     graph = model.subgraphs[0]
     dsp = find_overlaps(model, derive_lifetimes(model, "cmsis-nn-dsp"))
     for alias in dsp:
         op = graph.operators[alias.op]
-        assert op.op_name != "PAD" and kernel_for_op(graph, op, "dsp") in RASTER_CMSIS_NN_KERNELS
+        if op.op_name == "PAD":
+            pads = _int32s(model, graph, op.inputs[1])
+            assert pads is not None
+            assert alias.byte_offset >= _memcpy_lead(graph.tensors[op.inputs[0]].shape, pads)
+            continue
+        assert kernel_for_op(graph, op, "dsp") in RASTER_CMSIS_NN_KERNELS
         if op.op_name == "CONV_2D":
             weights = graph.tensors[op.inputs[1]].shape
             assert weights[1:3] != (1, 1) and weights[3] == graph.tensors[op.inputs[0]].shape[3]
     assert find_overlaps(model, derive_lifetimes(model, "cmsis-nn-mve")) == ()
     if name == "tflm_micro_speech_quantized.tflite":  # its one DEPTHWISE_CONV_2D runs arm_depthwise_conv_s8
         assert len(dsp) == 1
+
+
+def test_cmsis_nn_pad_lead_keeps_every_memcpy_below_its_source() -> None:
+    """arm_pad_s8 copies rows with memcpy (undefined on overlapping ranges): hand-worked, a 2x2
+    image padded one row on top and a column each side copies its rows to output bytes 5-6 and
+    9-10 from input bytes 0-1 and 2-3; at lead 9 the last copy ends exactly where its source
+    starts. The reference kernel's element order allows 7 (test above), where that copy would be
+    onto itself."""
+    shape, pads = (1, 2, 2, 1), (0, 0, 1, 0, 1, 1, 0, 0)
+    assert _memcpy_lead(shape, pads) == 9 > _pad_lead(shape, pads) == 7
+    # Channel padding copies pixel by pixel: 1x2x1 image, one channel added in front -> pixels go to
+    # output bytes 1 and 3 from input bytes 0 and 1: lead >= max(1 + 1 - 0, 3 + 1 - 1) = 3.
+    assert _memcpy_lead((1, 1, 2, 1), (0, 0, 0, 0, 0, 0, 1, 0)) == 3
