@@ -38,13 +38,12 @@ keys with fewer fall through to the pooled ones, and the prediction names the ke
 from __future__ import annotations
 
 import functools
-import json
 import math
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 from arena.cost.macs import OpKind, count_op
+from arena.cost.package_data import read_versioned
 from arena.errors import ArenaError
 from arena.kernels.cmsis_nn import kernel_for_op, tflm_padding
 from arena.kernels.cmsis_nn_buffers import Dims
@@ -267,11 +266,7 @@ class InstructionEstimate:
 
 @functools.cache
 def _document() -> dict[str, Any]:
-    text = resources.files("arena.cost").joinpath("instructions.json").read_text(encoding="utf-8")
-    document: dict[str, Any] = json.loads(text)
-    if document.get("schema_version") != INSTRUCTIONS_SCHEMA_VERSION:
-        raise ArenaError(f"instructions.json: schema_version {document.get('schema_version')!r} is not supported")
-    return document
+    return read_versioned("instructions.json", INSTRUCTIONS_SCHEMA_VERSION)
 
 
 def instruction_document() -> dict[str, Any]:

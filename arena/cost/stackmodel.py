@@ -15,9 +15,7 @@ of that stack were off), and the board's active power with the rows it comes fro
 from __future__ import annotations
 
 import functools
-import json
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 from arena.cost.calibrate import (
@@ -30,6 +28,7 @@ from arena.cost.calibrate import (
 )
 from arena.cost.cycles import Coefficient, CycleModel, CycleModelStatus
 from arena.cost.macs import OpKind
+from arena.cost.package_data import read_versioned
 from arena.errors import ArenaError
 
 #: The stack ``arena cost`` uses unless told otherwise, on cores whose catalog kernels are CMSIS-NN.
@@ -56,11 +55,7 @@ _DISPLAY = {
 @functools.cache
 def calibration() -> dict[str, Any]:
     """The shipped calibration document (read once)."""
-    text = resources.files("arena.cost").joinpath("calibration.json").read_text(encoding="utf-8")
-    document: dict[str, Any] = json.loads(text)
-    if document.get("schema_version") != CALIBRATION_SCHEMA_VERSION:
-        raise ArenaError(f"calibration.json: schema_version {document.get('schema_version')!r} is not supported")
-    return document
+    return read_versioned("calibration.json", CALIBRATION_SCHEMA_VERSION)
 
 
 def stack_ids() -> tuple[str, ...]:
