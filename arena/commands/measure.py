@@ -12,7 +12,6 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from arena.errors import ArenaError
 from arena.proofs.emulator.build import Progress
 from arena.proofs.emulator.measure import EmulatorRun, prepare_library, run_model
 
@@ -86,8 +85,6 @@ def measure(
 
     target = get_target(target_name)
     family = kernels or target.default_kernels
-    if family not in ("cmsis-nn", "reference"):
-        raise ArenaError(f"arena measure builds cmsis-nn or reference kernels, not {family!r}")
     model = read_model(model_path)
     library = prepare_library(target.core, family, sources=Path(sources), jobs=jobs, progress=progress)
     run: EmulatorRun = run_model(library, model, seed=seed)

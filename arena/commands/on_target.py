@@ -10,7 +10,6 @@ from pathlib import Path
 
 from arena.allocators import BEST_ALLOCATOR
 from arena.commands.export import ExportBundle, build_export
-from arena.errors import ArenaError
 from arena.model.reader import read_model
 from arena.plan.c_source import render_header, render_model_array, render_source
 from arena.proofs.emulator.build import Progress
@@ -20,8 +19,6 @@ from arena.targets import Target
 
 #: The header name the exported arena source includes (as ``arena export --header`` names it).
 HEADER_NAME = "model_arena.h"
-#: The kernel libraries the emulator builds.
-EMULATED_KERNELS = ("cmsis-nn", "reference")
 
 
 def exported_files(bundle: ExportBundle) -> ExportedFiles:
@@ -58,10 +55,8 @@ def prove_on_target(
         sources, or a build that fails.
     """
     family = kernels or target.default_kernels
-    if family not in EMULATED_KERNELS:
-        raise ArenaError(f"--on-target builds {' or '.join(EMULATED_KERNELS)} kernels, not {family!r}")
-    bundle = build_export(model, target=target, allocator=allocator, kernels=family)
     library = prepare_library(target.core, family, sources=Path(sources), jobs=jobs, progress=progress)
+    bundle = build_export(model, target=target, allocator=allocator, kernels=family)
     if progress is not None:
         progress(f"running the unmodified and the exported model on {library.board.machine} ...")
     return prove_exported(library, read_model(model), exported_files(bundle), seed=seed)

@@ -6,9 +6,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from arena.errors import ArenaError
 from arena.model.records import Model
 from arena.proofs.emulator.boards import Board, board_for_core
-from arena.proofs.emulator.build import Library, Progress, build_library, check_tools
+from arena.proofs.emulator.build import KERNEL_DIRS, Library, Progress, build_library, check_tools
 from arena.proofs.emulator.firmware_link import GeneratedSource, link_firmware
 from arena.proofs.emulator.model_source import data_source, op_registrations, resolver_methods, resolver_source
 from arena.proofs.emulator.run import CAPACITY_BYTES, Measurement, measure_firmware
@@ -37,7 +38,9 @@ def prepare_library(
     jobs: int = 2,
     progress: Progress | None = None,
 ) -> Library:
-    """Check the tools, unpack the sources and build (or reuse) TFLM for the core and kernels."""
+    """Check the kernels and tools, unpack the sources and build (or reuse) TFLM for the core and kernels."""
+    if kernels not in KERNEL_DIRS:
+        raise ArenaError(f"the emulator builds {' or '.join(KERNEL_DIRS)} kernels, not {kernels!r}")
     check_tools()
     board: Board = board_for_core(core)
     tree = unpack_sources(sources, cache)
