@@ -66,6 +66,7 @@ _PREORDER_KEYS = {"W": "width", "A": "area", "T": "section total", "Z": "size"}
 _RANK_ROOM_PER_BUFFER = 16  # trail room for re-ranking split-off partitions, per buffer
 _CHUNK_SECONDS = 0.05  # how long one call into the jitted search may run between clock checks
 _NODE_LIMIT = 2**62  # "no limit", within the core's int64
+_MAX_CHUNK = 2**40  # placements per call into the core, at most
 _FIRST_SLICE_SECONDS = 0.05  # the minimiser's first time slice per question
 _KEPT_PROBES = 4  # paused probes kept for resuming, each a few MB at most
 
@@ -378,7 +379,9 @@ class _Probe:
             began = time.perf_counter()
             self.status = core.run_search(tables, state, self.capacity, self.rules, self.limit, self.chunk)
             spent = max(time.perf_counter() - began, 1e-6)
-            self.chunk = max(256, min(self.chunk * 4, int(self.chunk * _CHUNK_SECONDS / spent)))
+            # Capped: a run of calls that each return at once (the node limit reached) would grow
+            # it fourfold per call past the core's int64.
+            self.chunk = max(256, min(self.chunk * 4, int(self.chunk * _CHUNK_SECONDS / spent), _MAX_CHUNK))
             if self.status == core.FOUND:
                 self.offsets = tuple(int(o) for o in state.buffers[core.OFFSET])
         return self.status

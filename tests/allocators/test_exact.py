@@ -236,3 +236,26 @@ def test_every_shared_model_is_proven_optimal(path: Path, shared_dir: Path) -> N
     assert is_valid(problem, plan)
     assert plan.status is PlanStatus.OPTIMAL, plan.stats
     assert plan.peak_bytes == plan.lower_bound_bytes
+
+
+def test_probe_chunk_stays_within_the_core_int64(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A search whose every call into the core returns at once (its node limit reached) used to grow
+    # the chunk fourfold per call until the core's int64 argument overflowed (OverflowError, seen
+    # on a shrunk KWS). Calls made here: far more than the 31 that took 4**k past 2**62.
+    from arena.allocators import exact as exact_module
+
+    chunks: list[int] = []
+
+    def instant(tables: object, state: object, capacity: int, rules: int, limit: int, chunk: int) -> int:
+        chunks.append(chunk)
+        return exact_module.core.FOUND if len(chunks) >= 200 else exact_module.core.RUNNING
+
+    buffers = tuple(Buffer(name=f"b{i}", size=16 * (i + 1), first=i, last=i + 2) for i in range(6))
+    problem = Problem(buffers=buffers)
+    setup = exact_module._setup(problem)
+    probe = exact_module._Probe(setup, capacity=10**6, options=ExactOptions())
+    probe.limit = 2**62
+    monkeypatch.setattr(exact_module.core, "run_search", instant)
+    probe.run(deadline=float("inf"))
+    assert len(chunks) == 200
+    assert max(chunks) < 2**63
