@@ -26,27 +26,32 @@ access order, for the reference kernels and the CMSIS-NN DSP paths read to follo
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from arena.allocators import BEST_ALLOCATOR, DEVICE_ALLOCATOR
 from arena.errors import ArenaError
 from arena.kernels import DEFAULT_KERNELS, resolve_kernels
-from arena.lifetimes import LifetimeTable
 from arena.model.reader import read_model, read_model_bytes
 from arena.model.records import Model
 from arena.proofs.shrink_proof import TflmProof
 from arena.proofs.shrink_runtime import Progress, ShrinkProver, provable_libraries, prover_for
-from arena.shrink.alias import Alias, find_aliases
-from arena.shrink.grouped import GroupedPlan, plan_shaped
+from arena.shrink.alias import Alias
+from arena.shrink.grouped import GroupedPlan
 from arena.shrink.overlap import OVERLAP_LIBRARIES
+from arena.shrink.search import (
+    BAND_COUNTS,
+    Evaluated,
+    candidate_regions,
+    candidate_spans,
+    evaluate,
+    evaluated,
+    step_plans,
+)
 from arena.targets import Target
 
-#: Band counts tried (TFLM's CONCATENATION takes at most 10 inputs: kernels/concatenation.cc).
-BAND_COUNTS = (2, 3, 4, 5, 6, 8, 10)
-#: Most splits applied one after another.
-MAX_SPLITS = 3
+#: Most splits applied one after another (the best model seen on the way is kept).
+MAX_SPLITS = 8
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -95,73 +100,75 @@ class ShrinkResult:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Candidate:
-    data: bytes
-    model: Model
-    head_bytes: int
+    found: Evaluated
     macs: int
     detail: str
 
-
-def _evaluate(data: bytes, label: str, kernels: str, time_limit_seconds: float | None) -> tuple[Model, int]:
-    """The rewritten model and its smallest head (``time_limit_seconds`` None: first-fit only)."""
-    from arena.lifetimes import derive_lifetimes
-
-    model = read_model_bytes(data, label)
-    table = derive_lifetimes(model, kernels)
-    return model, _best_plan(model, table, time_limit_seconds).peak_bytes
-
-
-def _step_plans(model: Model, table: LifetimeTable, time_limit_seconds: float | None) -> list[tuple[str, GroupedPlan]]:
-    """The best plan after each in-place step: ``alias`` (none or aliases), ``overlap`` (plus overlaps)."""
-    from arena.shrink.overlap import find_overlaps
-
-    aliases = find_aliases(model, table.kernels)
-    taken = frozenset(a.source for a in aliases)
-    pairs = find_overlaps(model, table, taken)
-    chains = find_overlaps(model, table, taken, chain=True)
-
-    def best(*relation_sets: tuple[Alias, ...]) -> GroupedPlan:
-        plans = [
-            plan_shaped(
-                model, table, r, time_limit_seconds=time_limit_seconds or 0.0, exact=time_limit_seconds is not None
-            )
-            for r in relation_sets
-        ]
-        return min(plans, key=lambda p: (p.peak_bytes, len(p.aliases)))
-
-    alias_plan = best((), aliases)
-    overlap_plan = best(aliases + pairs, aliases + chains)
-    return [("alias", alias_plan), ("overlap", min(alias_plan, overlap_plan, key=lambda p: p.peak_bytes))]
-
-
-def _best_plan(model: Model, table: LifetimeTable, time_limit_seconds: float | None) -> GroupedPlan:
-    """The smallest plan over every combination of in-place relations tried."""
-    return _step_plans(model, table, time_limit_seconds)[-1][1]
+    @property
+    def head_bytes(self) -> int:
+        return self.found.head_bytes
 
 
 def _best_split(current: _Candidate, label: str, kernels: str, mac_limit: int, budget: int | None) -> _Candidate | None:
+    """The best row-band split of a span at or next to the current peak (:mod:`arena.shrink.search`).
+
+    Two kinds: splits that lower the head, and splits that only level it (the peak is at several
+    places and one split removes one of them). A costly lowering split spent on one peak of many
+    can leave no MACs for the others, so a free levelling split wins over it when what it leaves
+    at its own steps is already below the head the costly split reaches.
+    """
     from arena.cost.macs import count_model
     from arena.model.rewrite import rewrite_graph
-    from arena.shrink.patches import split_chain, splittable_chains
+    from arena.shrink.patches import split_chain
+    from arena.shrink.regions import split_region
 
-    best: _Candidate | None = None
-    for first, last in splittable_chains(current.model):
-        for end in range(first + 1, last + 1):
-            for bands in BAND_COUNTS:
-                split = split_chain(current.model, first, end, bands)
-                if split is None:
-                    continue
-                data = rewrite_graph(current.data, split.rewrite, label=label)
-                macs = count_model(read_model_bytes(data, label)).macs
-                if macs > mac_limit:
-                    continue
-                model, head = _evaluate(data, label, kernels, None)
-                if head >= current.head_bytes:
-                    continue
-                candidate = _Candidate(data=data, model=model, head_bytes=head, macs=macs, detail=split.description)
-                if best is None or _better(candidate, best, budget):
-                    best = candidate
-    return best
+    lowering: _Candidate | None = None
+    levelling: _Candidate | None = None
+    # Levelling pays only where the model's own need sets the head (not the packing), and only for
+    # free: a split that adds no MACs (a pointwise convolution, a depthwise one feeding it).
+    need_bound = bool(current.found.profile) and current.head_bytes <= current.found.profile[0]
+    spans = [(split_chain, span) for span in candidate_spans(current.found.model, current.found.peak_ops)]
+    spans += [(split_region, span) for span in candidate_regions(current.found.model, current.found.peak_ops)]
+    for splitter, (first, last) in spans:
+        for bands in BAND_COUNTS:
+            split = splitter(current.found.model, first, last, bands)
+            if split is None:
+                continue
+            data = rewrite_graph(current.found.data, split.rewrite, label=label, model=current.found.model)
+            model = read_model_bytes(data, label)
+            macs = count_model(model).macs
+            if macs > mac_limit:
+                continue
+            free = macs == current.macs
+
+            def worth(profile: tuple[int, ...], free: bool = free) -> bool:
+                # The need is a floor under any packing: skip packing what can neither lower the
+                # head nor level it.
+                lowers = profile[0] < current.head_bytes if profile else True
+                return lowers or (need_bound and free and _fewer_peaks(profile, current.found.profile))
+
+            found = evaluate(data, label, kernels, None, model, worth)
+            if found is None or found.rank >= current.found.rank:
+                continue
+            candidate = _Candidate(found=found, macs=macs, detail=split.description)
+            if found.head_bytes < current.head_bytes:
+                if lowering is None or _better(candidate, lowering, budget):
+                    lowering = candidate
+            elif (
+                need_bound
+                and macs == current.macs
+                and _fewer_peaks(found.profile, current.found.profile)
+                and (levelling is None or found.rank < levelling.found.rank)
+            ):
+                levelling = candidate
+    if lowering is not None and levelling is not None and budget is None:
+        # Levelling wins over a lowering split that costs MACs when what it leaves at its own
+        # steps is already below the head that split reaches: a path to a smaller head.
+        peak = current.found.profile[0]
+        level = next((need for need in levelling.found.profile if need < peak), 0)
+        if lowering.macs > current.macs and level < lowering.head_bytes:
+            return levelling
+    return lowering or levelling
 
 
 def _reorder(original: Model, label: str, kernels: str, head: int) -> tuple[Model, int] | None:
@@ -180,15 +187,23 @@ def _reorder(original: Model, label: str, kernels: str, head: int) -> tuple[Mode
     return (model, planned.plan.peak_bytes) if planned.plan.peak_bytes < head else None
 
 
+def _fewer_peaks(profile: tuple[int, ...], than: tuple[int, ...]) -> bool:
+    """True when ``profile`` needs less at its peak than ``than``, or as much at fewer steps."""
+    if not profile or not than or profile[0] != than[0]:
+        return bool(profile and than) and profile[0] < than[0]
+    return profile.count(profile[0]) < than.count(than[0])
+
+
 def _better(a: _Candidate, b: _Candidate, budget: int | None) -> bool:
-    """Without a budget the smaller head wins (then fewer MACs); with one, fewest MACs among fits."""
+    """Without a budget the smaller head wins (then fewer steps at it, then fewer MACs); with one,
+    fewest MACs among fits."""
     if budget is not None:
         fits_a, fits_b = a.head_bytes <= budget, b.head_bytes <= budget
         if fits_a != fits_b:
             return fits_a
         if fits_a:
             return (a.macs, a.head_bytes) < (b.macs, b.head_bytes)
-    return (a.head_bytes, a.macs) < (b.head_bytes, b.macs)
+    return (a.head_bytes, a.macs, a.found.profile) < (b.head_bytes, b.macs, b.found.profile)
 
 
 def shrink_model(
@@ -242,7 +257,7 @@ def shrink_model(
         work, head = reordered
         table = derive_lifetimes(work, library)
         steps.append(ShrinkStep(name="reorder", head_bytes=head, macs_added=0, detail="ops in a smaller-peak order"))
-    for name, plan in _step_plans(work, table, 20.0):
+    for name, plan in step_plans(work, table, 20.0):
         counts: dict[str, int] = {}
         for alias in plan.aliases:
             counts[alias.kind.value] = counts.get(alias.kind.value, 0) + 1
@@ -251,24 +266,29 @@ def shrink_model(
             detail = f"not for {library}: its kernels' access order was not checked for it"
         steps.append(ShrinkStep(name=name, head_bytes=min(plan.peak_bytes, steps[-1].head_bytes if steps else
                                 base.plan.peak_bytes), macs_added=0, detail=detail))  # fmt: skip
-    head = steps[-1].head_bytes
-    current = _Candidate(data=work.data, model=work, head_bytes=head, macs=macs_before, detail="")
+    start = _Candidate(found=evaluated(work.data, label, library, None), macs=macs_before, detail="")
+    current = start
+    # (head reported, candidate, steps so far): the best model seen is kept, not the last one.
+    seen = [(steps[-1].head_bytes, start, len(steps))]
     mac_limit = int(macs_before * (1 + max_mac_overhead))
     for _ in range(MAX_SPLITS if patches else 0):
-        if budget_bytes is not None and current.head_bytes <= budget_bytes:
+        if budget_bytes is not None and min(head for head, _, _ in seen) <= budget_bytes:
             break
         found = _best_split(current, label, base.table.kernels, mac_limit, budget_bytes)
         if found is None:
             break
-        _, exact_head = _evaluate(found.data, label, base.table.kernels, 5.0)  # ranked by first fit; re-plan
-        found = dataclasses.replace(found, head_bytes=min(exact_head, found.head_bytes))
-        if found.head_bytes >= current.head_bytes:
-            break
-        steps.append(
-            ShrinkStep(name="patches", head_bytes=found.head_bytes, macs_added=found.macs - current.macs,
-                       detail=found.detail)
-        )  # fmt: skip
+        head = found.head_bytes
+        if head < min(h for h, _, _ in seen):  # ranked by first fit: re-plan a new best exactly
+            head = min(head, evaluated(found.found.data, label, library, 5.0, found.found.model).head_bytes)
+        steps.append(ShrinkStep(name="patches", head_bytes=head, macs_added=found.macs - current.macs,
+                                detail=found.detail))  # fmt: skip
+        seen.append((head, found, len(steps)))
         current = found
+    if budget_bytes is not None and any(head <= budget_bytes for head, _, _ in seen):
+        _, current, kept = min((s for s in seen if s[0] <= budget_bytes), key=lambda s: (s[1].macs, s[0]))
+    else:
+        _, current, kept = min(seen, key=lambda s: (s[0], s[1].macs))
+    del steps[kept:]
     return _finish(original, base.plan.peak_bytes, base.tflm_head_bytes, current, steps, macs_before,
                    kernels=base.table.kernels, budget_bytes=budget_bytes, prover=prover, seed=seed)  # fmt: skip
 
@@ -293,14 +313,14 @@ def _finish(
     from arena.proofs.alias_simulate import simulate_aliased
 
     label = original.display_name
-    table = derive_lifetimes(current.model, kernels)
+    table = derive_lifetimes(current.found.model, kernels)
 
     def realize(grouped: GroupedPlan) -> tuple[GroupedPlan, bytes, PlanResult]:
-        offsets = [-1] * current.model.tensor_count
+        offsets = [-1] * current.found.model.tensor_count
         for origin, offset in zip(table.origins, grouped.offsets, strict=True):
             if origin.kind is BufferKind.TENSOR and origin.global_tensor is not None:
                 offsets[origin.global_tensor] = offset
-        embedded = embed_offline_plan(current.data, offsets, label=label)
+        embedded = embed_offline_plan(current.found.data, offsets, label=label)
         # TFLM's own planner honours the embedded offline plan: this is what the device will do.
         return grouped, embedded, plan_model(read_model_bytes(embedded, label), allocator=DEVICE_ALLOCATOR,
                                              kernels=kernels)  # fmt: skip
@@ -308,7 +328,7 @@ def _finish(
     # Only tensors can be embedded: TFLM places kernel scratch (CMSIS-NN im2col buffers) itself, in
     # the holes the offline tensors leave, so a tighter plan can realize a larger head. Each step's
     # plan is realized and the smallest realized head wins.
-    candidates = [realize(plan) for _, plan in _step_plans(current.model, table, 20.0)]
+    candidates = [realize(plan) for _, plan in step_plans(current.found.model, table, 20.0)]
     grouped, embedded, realized = min(candidates, key=lambda c: (c[2].plan.peak_bytes, len(c[0].aliases)))
     simulation = simulate_aliased(realized.model, realized.table, realized.plan.offsets, grouped.aliases)
     head_after = realized.plan.peak_bytes
@@ -330,4 +350,4 @@ def _finish(
     )
 
 
-__all__ = ["BAND_COUNTS", "ShrinkResult", "ShrinkStep", "shrink_model"]
+__all__ = ["ShrinkResult", "ShrinkStep", "shrink_model"]

@@ -21,6 +21,7 @@ from typing import Any
 
 from arena.errors import ArenaError, ModelFormatError
 from arena.model.reader import TFLITE_IDENTIFIER, read_model_bytes
+from arena.model.records import Model
 from arena.model.writer import offset_vector
 
 #: Alignment of constant data (schema.fbs ``Buffer.data (force_align: 16)``).
@@ -49,6 +50,7 @@ _OPTION_FIELDS: dict[str, tuple[tuple[str, str, int], ...]] = {
         ("dilation_h_factor", "i", 1),
     ),
     "ConcatenationOptions": (("axis", "i", 0), ("fused_activation_function", "b", 0)),
+    "AddOptions": (("fused_activation_function", "b", 0), ("pot_scale_int16", "B", 1)),
     "PadOptions": (),
     "StridedSliceOptions": (
         ("begin_mask", "i", 0),
@@ -167,7 +169,9 @@ def _read_old(data: bytes) -> _Old:
     )
 
 
-def rewrite_graph(model_bytes: bytes, rewrite: GraphRewrite, *, label: str = "model") -> bytes:
+def rewrite_graph(
+    model_bytes: bytes, rewrite: GraphRewrite, *, label: str = "model", model: Model | None = None
+) -> bytes:
     """The model with subgraph 0's operators (and appended tensors) replaced as ``rewrite`` says.
 
     Parameters
@@ -178,6 +182,9 @@ def rewrite_graph(model_bytes: bytes, rewrite: GraphRewrite, *, label: str = "mo
         The new operator list; old operators by index, new ones as :class:`NewOp`.
     label
         The model's name for messages.
+    model
+        ``model_bytes`` already read, when the caller has it (a search rewriting one model many
+        times saves reading it again for each).
 
     Raises
     ------
@@ -198,7 +205,7 @@ def rewrite_graph(model_bytes: bytes, rewrite: GraphRewrite, *, label: str = "mo
     True
     """
     data = bytes(model_bytes)
-    model = read_model_bytes(data, label)
+    model = model if model is not None else read_model_bytes(data, label)
     count = len(model.subgraphs[0].tensors) + len(rewrite.tensors)
     for op in rewrite.operators:
         if isinstance(op, int):

@@ -129,6 +129,33 @@ def _items(
     return items
 
 
+def step_needs(model: Model, table: LifetimeTable, aliases: tuple[Alias, ...]) -> list[int]:
+    """Per step, the bytes live at it, counting the shared bytes of an alias group once.
+
+    No placement can use fewer bytes at a step, so, unlike any one packing's tops, this says where
+    the model itself needs memory: the steps a rewrite has to change to lower the head.
+    """
+    placed, _ = _groups(table, aliases)
+    steps = max((b.last for b in table.problem.buffers), default=-1) + 1
+    needs = [0] * steps
+    for pieces in _items(model, table, placed).values():
+        live = [p for _, p in pieces if p.first >= 0]
+        if not live:
+            continue
+        for step in range(min(p.first for p in live), max(p.last for p in live) + 1):
+            spans = sorted((p.start, p.start + p.size) for p in live if p.first <= step <= p.last)
+            covered, reach = 0, None
+            for lo, hi in spans:
+                if reach is None or lo > reach:
+                    covered += hi - lo
+                    reach = hi
+                elif hi > reach:
+                    covered += hi - reach
+                    reach = hi
+            needs[step] += covered
+    return needs
+
+
 def _place_items(items: dict[int, list[tuple[int, Piece]]], order: list[int], fixed: dict[int, int]) -> dict[int, int]:
     """First fit of each item (a set of pieces at fixed relative offsets) at the lowest 16-aligned offset."""
     import numpy as np
@@ -198,6 +225,7 @@ def _plan_shapes(model: Model, table: LifetimeTable, placed: dict[int, tuple[int
         sorted(items, key=lambda r: (-extent(r), r)),
         sorted(items, key=lambda r: (-area(r), r)),
         sorted(items, key=lambda r: (min(p.first for _, p in items[r]), -extent(r), r)),
+        sorted(items, key=lambda r: (-max(p.last for _, p in items[r]), -extent(r), r)),
     ]
     best: tuple[tuple[int, ...], int] | None = None
     for order in orders:
@@ -235,4 +263,4 @@ def plan_shaped(
     return rectangles
 
 
-__all__ = ["GroupedPlan", "plan_grouped", "plan_shaped"]
+__all__ = ["GroupedPlan", "plan_grouped", "plan_shaped", "step_needs"]

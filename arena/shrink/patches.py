@@ -106,10 +106,11 @@ def _layer(graph: Subgraph, op: Operator, filter_shape: tuple[int, ...]) -> _Lay
     )  # fmt: skip
 
 
-def splittable_chains(model: Model) -> list[tuple[int, int]]:
+def splittable_chains(model: Model, min_ops: int = 2) -> list[tuple[int, int]]:
     """Maximal runs of subgraph 0 ops the rule can split: each op feeds only the next one.
 
-    Returns (first op, last op) pairs, inclusive; a run has at least two ops.
+    Returns (first op, last op) pairs, inclusive, of runs with at least ``min_ops`` ops (a single
+    op split in bands is a run of one: a 1x1 convolution's bands need no halo, so it costs no MACs).
     """
     graph = model.subgraphs[0]
     readers: dict[int, int] = {}
@@ -128,10 +129,10 @@ def splittable_chains(model: Model) -> list[tuple[int, int]]:
         )
         if ok and linked:
             continue
-        if start is not None and op.index - 1 > start:
+        if start is not None and op.index - start >= min_ops:
             runs.append((start, op.index - 1))
         start = op.index if ok else None
-    if start is not None and len(graph.operators) - 1 > start:
+    if start is not None and len(graph.operators) - start >= min_ops:
         runs.append((start, len(graph.operators) - 1))
     return runs
 

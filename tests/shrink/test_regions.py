@@ -1,0 +1,81 @@
+"""Residual-region band splitting: region boundaries and band rows by hand, halo MACs by hand,
+bit-identical outputs in real TFLM."""
+
+from __future__ import annotations
+
+import pytest
+
+from arena.cost.macs import count_model
+from arena.lifetimes import derive_lifetimes
+from arena.model.reader import read_model, read_model_bytes
+from arena.model.records import Model
+from arena.model.rewrite import rewrite_graph
+from arena.plan.pipeline import plan_model
+from arena.shrink.regions import _needs, _nodes, region_output, split_region
+from conftest import shared_models_dir
+
+# MLPerf Tiny IC ResNet-8, subgraph 0 (checked in test_resnet_layout_is_the_one_worked_here):
+# 0 CONV 3x3 32x32x3->16, 1 CONV 3x3 16->16, 2 CONV 3x3 16->16, 3 ADD(op0 out, op2 out),
+# 4 CONV 3x3 s2 ->16x16x32, 5 CONV 3x3, 6 CONV 1x1 s2 (reads op3 out), 7 ADD(op5, op6), ...
+
+
+@pytest.fixture(scope="module")
+def resnet() -> Model:
+    return read_model(shared_models_dir() / "mlperf_ic_pretrainedResnet_quant.tflite")
+
+
+def test_resnet_layout_is_the_one_worked_here(resnet: Model) -> None:
+    ops = resnet.subgraphs[0].operators
+    assert [op.op_name for op in ops[:8]] == ["CONV_2D"] * 3 + ["ADD"] + ["CONV_2D"] * 3 + ["ADD"]
+    assert set(ops[3].inputs) == {ops[0].outputs[0], ops[2].outputs[0]}
+    assert ops[4].inputs[0] == ops[6].inputs[0] == ops[3].outputs[0]
+
+
+def test_region_output_is_the_one_tensor_handed_on(resnet: Model) -> None:
+    ops = resnet.subgraphs[0].operators
+    assert region_output(resnet, 1, 3) == ops[3].outputs[0]  # block 1: x comes in, the ADD goes out
+    assert region_output(resnet, 0, 7) == ops[7].outputs[0]  # both blocks
+    assert region_output(resnet, 1, 2) is None  # a plain chain: the patch rule's
+    assert region_output(resnet, 0, 4) is None  # block 1's output is still read by op 6 outside
+    assert region_output(resnet, 4, 6) is None  # no ADD, and ops 5 and 6 both hand on
+
+
+def test_band_rows_of_a_residual_block_by_hand(resnet: Model) -> None:
+    nodes = _nodes(resnet, 1, 3)
+    assert nodes is not None
+    ops = resnet.subgraphs[0].operators
+    x, c1, c2, y = ops[0].outputs[0], ops[1].outputs[0], ops[2].outputs[0], ops[3].outputs[0]
+    # Output rows [8, 16) of the ADD need rows [8, 16) of c2 and of x; c2 (3x3, SAME, stride 1) needs
+    # c1 rows [7, 17); c1 needs x rows [6, 18). x's band is the hull over its readers: [6, 18).
+    assert _needs(nodes, y, (8, 16)) == {y: (8, 16), c2: (8, 16), c1: (7, 17), x: (6, 18)}
+    # At the top edge the SAME padding row is not a row of the tensor: c1 [0, 9), x [0, 10).
+    assert _needs(nodes, y, (0, 8)) == {y: (0, 8), c2: (0, 8), c1: (0, 9), x: (0, 10)}
+
+
+def test_split_adds_macs_only_in_the_halo_of_the_first_convolution(resnet: Model) -> None:
+    split = split_region(resnet, 1, 3, 4)
+    assert split is not None
+    shrunk = read_model_bytes(rewrite_graph(resnet.data, split.rewrite))
+    # Four bands of 8 rows: conv 1 computes rows [0,9), [7,17), [15,25), [23,32): 38 rows for 32, so
+    # 6 extra rows of 32 pixels x 16 output channels x 3 x 3 x 16 input channels.
+    assert count_model(shrunk).macs - count_model(resnet).macs == 6 * 32 * 16 * 3 * 3 * 16
+    planned = {o.tensor for o in derive_lifetimes(shrunk).origins}
+    assert planned.isdisjoint(split.rewrite.retired)
+    ops = shrunk.subgraphs[0].operators
+    assert sum(op.op_name == "ADD" for op in ops) == 4 + 2  # a band ADD per band, blocks 2 and 3 as they were
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize(("first", "last", "bands"), [(1, 3, 4), (0, 7, 3)])
+def test_region_split_is_bit_identical_in_tflm(resnet: Model, first: int, last: int, bands: int) -> None:
+    from arena.plan.embed import embed_plan
+    from arena.proofs.shrink_proof import prove_in_tflm
+
+    split = split_region(resnet, first, last, bands)
+    assert split is not None
+    shrunk = plan_model(read_model_bytes(rewrite_graph(resnet.data, split.rewrite)), allocator="exact")
+    assert shrunk.ok
+    proof = prove_in_tflm(resnet, embed_plan(shrunk), seed=5).against(shrunk.plan.peak_bytes)
+    assert proof.error is None
+    assert proof.outputs_identical
+    assert proof.shrunk_head_bytes == shrunk.plan.peak_bytes

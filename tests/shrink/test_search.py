@@ -1,0 +1,79 @@
+"""The shrink search: what each step needs, where the peak is, and a peak at several places."""
+
+from __future__ import annotations
+
+import pytest
+
+from arena.lifetimes import derive_lifetimes
+from arena.model.reader import read_model
+from arena.shrink.alias import Alias, AliasKind
+from arena.shrink.grouped import step_needs
+from arena.shrink.search import candidate_regions, candidate_spans, evaluated
+from conftest import shared_models_dir
+
+KWS = "mlperf_kws_ref_model.tflite"
+
+
+def _live_sums(table) -> list[int]:  # type: ignore[no-untyped-def]
+    buffers = table.problem.buffers
+    steps = max(b.last for b in buffers) + 1
+    return [sum(b.size for b in buffers if b.first <= s <= b.last) for s in range(steps)]
+
+
+def test_needs_without_aliases_are_the_live_bytes() -> None:
+    model = read_model(shared_models_dir() / KWS)
+    table = derive_lifetimes(model, "cmsis-nn-dsp")
+    assert step_needs(model, table, ()) == _live_sums(table)
+
+
+def test_an_overlap_counts_the_shared_bytes_once() -> None:
+    # KWS op 1 is a depthwise conv from an 8,000-byte tensor to another. With its input placed 640
+    # bytes into its output the two occupy 8,640 bytes, not 16,000, at the step where both live.
+    model = read_model(shared_models_dir() / KWS)
+    graph = model.subgraphs[0]
+    op = graph.operators[1]
+    x, y = op.inputs[0], op.outputs[0]
+    table = derive_lifetimes(model, "cmsis-nn-dsp")
+    alias = Alias(op=1, kind=AliasKind.OVERLAP, source=x, target=y, byte_offset=640)
+    plain, shared = _live_sums(table), step_needs(model, table, (alias,))
+    step = next(s.step for s in table.steps if s.op == 1 and s.subgraph == 0)
+    assert shared[step] == plain[step] - 16_000 + 8_640
+    assert [a - b for a, b in zip(plain, shared, strict=True) if a != b] == [16_000 - 8_640]
+
+
+def test_kws_peaks_at_its_four_pointwise_convolutions() -> None:
+    # Each 1x1 convolution holds two 8,000-byte tensors that no overlap may share on CMSIS-NN; each
+    # depthwise one may overlap its output on its input there, so only the four pointwise ops
+    # (ops 2, 4, 6, 8) need 16,000 bytes.
+    model = read_model(shared_models_dir() / KWS)
+    found = evaluated(model.data, KWS, "cmsis-nn-dsp", None, model)
+    assert found.head_bytes == 16_000
+    assert found.peak_ops == frozenset({2, 4, 6, 8})
+    assert found.profile[:5] == (16_000,) * 4 + (found.profile[4],) and found.profile[4] < 16_000
+    spans = set(candidate_spans(model, found.peak_ops))
+    assert (2, 2) in spans and (8, 8) in spans  # single pointwise ops are candidates
+    assert (0, 8) in spans  # prefixes of the run, as before
+    assert not list(candidate_regions(model, found.peak_ops))  # no ADD in KWS
+
+
+def test_a_peak_at_several_places_is_levelled_for_free() -> None:
+    # No single split lowers KWS's head on CMSIS-NN (four equal peaks); splitting each pointwise
+    # convolution in row bands costs no MACs (no halo), and after all four the head drops.
+    from arena.commands.shrink import shrink_model
+
+    result = shrink_model(shared_models_dir() / KWS, kernels="cmsis-nn-dsp", prove=False)
+    assert result.macs_after == result.macs_before
+    assert result.head_after_bytes < 0.8 * result.head_before_bytes
+    assert not result.simulation_problems
+    levelled = [s for s in result.steps if s.name == "patches" and s.head_bytes == result.head_before_bytes]
+    assert len(levelled) >= 3
+
+
+@pytest.mark.oracle
+def test_residual_region_split_is_found_and_proven_for_resnet() -> None:
+    from arena.commands.shrink import shrink_model
+
+    result = shrink_model(shared_models_dir() / "mlperf_ic_pretrainedResnet_quant.tflite", kernels="reference")
+    assert result.proven and result.tflm is not None and result.tflm.outputs_identical
+    assert result.head_after_bytes < 0.6 * result.head_before_bytes
+    assert result.macs_after <= 1.1 * result.macs_before
