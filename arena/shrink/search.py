@@ -88,10 +88,36 @@ def step_plans(
         return min(plans, key=lambda p: (p.peak_bytes, len(p.aliases)))
 
     alias_plan = best(none, aliases)
-    overlap_plan = best(pairs, chains)
+    # Planning for keeps (not ranking): also the pairs grown link by link towards the chains.
+    grown = (grow_overlaps(model, table, pairs, chains),) if time_limit_seconds is not None else ()
+    overlap_plan = best(pairs, chains, *grown)
     if cumulative:
         overlap_plan = min(alias_plan, overlap_plan, key=lambda p: p.peak_bytes)
     return [("alias", alias_plan), ("overlap", overlap_plan)]
+
+
+def grow_overlaps(
+    model: Model, table: LifetimeTable, pairs: tuple[Alias, ...], chains: tuple[Alias, ...]
+) -> tuple[Alias, ...]:
+    """``pairs`` plus the links of ``chains`` that lower the first-fit head, added one at a time.
+
+    Why: chained overlaps clear every convolution's step (the least need) but tie the whole chain
+    into one rigid staircase the packing cannot fit around; pairs pack freely but leave half the
+    steps unshared. The relations of ``chains`` are compatible with each other (each tensor is the
+    source of one and the target of one at most), so any subset of them is a valid relation set.
+    """
+    current = pairs
+    head = plan_shaped(model, table, current, exact=False).peak_bytes
+    improved = True
+    while improved:
+        improved = False
+        for link in chains:
+            if link in current:
+                continue
+            trial = plan_shaped(model, table, (*current, link), exact=False).peak_bytes
+            if trial < head:
+                current, head, improved = (*current, link), trial, True
+    return current
 
 
 def evaluate(
@@ -173,6 +199,7 @@ __all__ = [
     "candidate_spans",
     "evaluate",
     "evaluated",
+    "grow_overlaps",
     "relation_sets",
     "step_plans",
 ]
