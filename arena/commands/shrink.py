@@ -52,6 +52,8 @@ from arena.targets import Target
 
 #: Most splits applied one after another (the best model seen on the way is kept).
 MAX_SPLITS = 8
+#: Order moves tried on the packing of the plan that is kept (:func:`arena.shrink.grouped.plan_shaped`).
+POLISH_MOVES = 300
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -328,7 +330,7 @@ def _finish(
     # Only tensors can be embedded: TFLM places kernel scratch (CMSIS-NN im2col buffers) itself, in
     # the holes the offline tensors leave, so a tighter plan can realize a larger head. Each step's
     # plan is realized and the smallest realized head wins.
-    candidates = [realize(plan) for _, plan in step_plans(current.found.model, table, 20.0)]
+    candidates = [realize(plan) for _, plan in step_plans(current.found.model, table, 20.0, polish=POLISH_MOVES)]
     grouped, embedded, realized = min(candidates, key=lambda c: (c[2].plan.peak_bytes, len(c[0].aliases)))
     simulation = simulate_aliased(realized.model, realized.table, realized.plan.offsets, grouped.aliases)
     head_after = realized.plan.peak_bytes

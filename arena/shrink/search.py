@@ -69,19 +69,26 @@ def step_plans(
     *,
     cumulative: bool = True,
     relations: tuple[tuple[Alias, ...], ...] | None = None,
+    polish: int = 0,
 ) -> list[tuple[str, GroupedPlan]]:
     """The best plan after each in-place step: ``alias`` (none or aliases), ``overlap`` (plus overlaps).
 
     ``time_limit_seconds`` None packs by first fit only (fast enough to rank many candidates).
     ``cumulative`` False gives the overlap step's own plan even when it is no smaller.
-    ``relations``: :func:`relation_sets`, when the caller has them.
+    ``relations``: :func:`relation_sets`, when the caller has them. ``polish``: order moves per
+    packing (:func:`arena.shrink.grouped.plan_shaped`), for the plan that is kept.
     """
     none, aliases, pairs, chains = relations if relations is not None else relation_sets(model, table)
 
     def best(*relation_sets: tuple[Alias, ...]) -> GroupedPlan:
         plans = [
             plan_shaped(
-                model, table, r, time_limit_seconds=time_limit_seconds or 0.0, exact=time_limit_seconds is not None
+                model,
+                table,
+                r,
+                time_limit_seconds=time_limit_seconds or 0.0,
+                exact=time_limit_seconds is not None,
+                polish=polish,
             )
             for r in relation_sets
         ]
