@@ -26,7 +26,7 @@ access order, for the reference kernels and the CMSIS-NN DSP paths read to follo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from arena.allocators import BEST_ALLOCATOR, DEVICE_ALLOCATOR
@@ -41,19 +41,23 @@ from arena.shrink.grouped import GroupedPlan
 from arena.shrink.overlap import OVERLAP_LIBRARIES
 from arena.shrink.search import (
     BAND_COUNTS,
+    POLISH_MOVES,
     Evaluated,
     candidate_regions,
     candidate_spans,
     evaluate,
     evaluated,
+    kept_head,
     step_plans,
 )
 from arena.targets import Target
 
 #: Most splits applied one after another (the best model seen on the way is kept).
 MAX_SPLITS = 8
-#: Order moves tried on the packing of the plan that is kept (:func:`arena.shrink.grouped.plan_shaped`).
-POLISH_MOVES = 300
+#: Lowering splits planned as for keeps per step: the best this many by first fit, and by need.
+SHRINK_SHORTLIST = 3
+#: The exact allocator's time per relation set when a shortlisted split is planned.
+KEPT_SECONDS = 2.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -105,26 +109,27 @@ class _Candidate:
     found: Evaluated
     macs: int
     detail: str
-
-    @property
-    def head_bytes(self) -> int:
-        return self.found.head_bytes
+    #: The head believed: the kept plan's for a shortlisted or accepted model, else first fit's.
+    head_bytes: int
 
 
 def _best_split(current: _Candidate, label: str, kernels: str, mac_limit: int, budget: int | None) -> _Candidate | None:
     """The best row-band split of a span at or next to the current peak (:mod:`arena.shrink.search`).
 
     Two kinds: splits that lower the head, and splits that only level it (the peak is at several
-    places and one split removes one of them). A costly lowering split spent on one peak of many
-    can leave no MACs for the others, so a free levelling split wins over it when what it leaves
-    at its own steps is already below the head the costly split reaches.
+    places and one split removes one of them). Lowering ones are found by their need (a floor
+    under any packing) and first-fit head, and the few best by either are planned as for keeps
+    (:func:`arena.shrink.search.kept_head`): first fit misjudges a split whose bands pack well
+    only with chained overlaps. A costly lowering split spent on one peak of many can leave no
+    MACs for the others, so a free levelling split wins over it when what it leaves at its own
+    steps is already below the head the costly split reaches.
     """
     from arena.cost.macs import count_model
     from arena.model.rewrite import rewrite_graph
     from arena.shrink.patches import split_chain
     from arena.shrink.regions import split_region
 
-    lowering: _Candidate | None = None
+    pool: list[_Candidate] = []
     levelling: _Candidate | None = None
     # Levelling pays only where the model's own need sets the head (not the packing), and only for
     # free: a split that adds no MACs (a pointwise convolution, a depthwise one feeding it).
@@ -150,19 +155,27 @@ def _best_split(current: _Candidate, label: str, kernels: str, mac_limit: int, b
                 return lowers or (need_bound and free and _fewer_peaks(profile, current.found.profile))
 
             found = evaluate(data, label, kernels, None, model, worth)
-            if found is None or found.rank >= current.found.rank:
+            if found is None:
                 continue
-            candidate = _Candidate(found=found, macs=macs, detail=split.description)
-            if found.head_bytes < current.head_bytes:
-                if lowering is None or _better(candidate, lowering, budget):
-                    lowering = candidate
+            candidate = _Candidate(found=found, macs=macs, detail=split.description, head_bytes=found.head_bytes)
+            if found.profile and found.profile[0] < current.head_bytes:
+                pool.append(candidate)
             elif (
                 need_bound
-                and macs == current.macs
+                and free
+                and found.rank < current.found.rank
                 and _fewer_peaks(found.profile, current.found.profile)
                 and (levelling is None or found.rank < levelling.found.rank)
             ):
                 levelling = candidate
+    by_fit = sorted(pool, key=lambda c: (c.head_bytes, c.macs, c.found.profile))[:SHRINK_SHORTLIST]
+    by_need = sorted(pool, key=lambda c: (c.found.profile, c.macs))[:SHRINK_SHORTLIST]
+    lowering: _Candidate | None = None
+    for candidate in {id(c): c for c in (*by_fit, *by_need)}.values():
+        head = kept_head(candidate.found.model, kernels, KEPT_SECONDS)
+        candidate = replace(candidate, head_bytes=min(head, candidate.head_bytes))
+        if candidate.head_bytes < current.head_bytes and (lowering is None or _better(candidate, lowering, budget)):
+            lowering = candidate
     if lowering is not None and levelling is not None and budget is None:
         # Levelling wins over a lowering split that costs MACs when what it leaves at its own
         # steps is already below the head that split reaches: a path to a smaller head.
@@ -268,10 +281,11 @@ def shrink_model(
             detail = f"not for {library}: its kernels' access order was not checked for it"
         steps.append(ShrinkStep(name=name, head_bytes=min(plan.peak_bytes, steps[-1].head_bytes if steps else
                                 base.plan.peak_bytes), macs_added=0, detail=detail))  # fmt: skip
-    start = _Candidate(found=evaluated(work.data, label, library, None), macs=macs_before, detail="")
+    first_fit = evaluated(work.data, label, library, None)
+    start = _Candidate(found=first_fit, macs=macs_before, detail="", head_bytes=steps[-1].head_bytes)
     current = start
     # (head reported, candidate, steps so far): the best model seen is kept, not the last one.
-    seen = [(steps[-1].head_bytes, start, len(steps))]
+    seen = [(start.head_bytes, start, len(steps))]
     mac_limit = int(macs_before * (1 + max_mac_overhead))
     for _ in range(MAX_SPLITS if patches else 0):
         if budget_bytes is not None and min(head for head, _, _ in seen) <= budget_bytes:
@@ -279,9 +293,7 @@ def shrink_model(
         found = _best_split(current, label, base.table.kernels, mac_limit, budget_bytes)
         if found is None:
             break
-        head = found.head_bytes
-        if head < min(h for h, _, _ in seen):  # ranked by first fit: re-plan a new best exactly
-            head = min(head, evaluated(found.found.data, label, library, 5.0, found.found.model).head_bytes)
+        head = found.head_bytes  # a lowering split's is its kept plan's already
         steps.append(ShrinkStep(name="patches", head_bytes=head, macs_added=found.macs - current.macs,
                                 detail=found.detail))  # fmt: skip
         seen.append((head, found, len(steps)))

@@ -25,6 +25,8 @@ BAND_COUNTS = (2, 3, 4, 5, 6, 8, 10)
 MAX_INNER_SPAN = 6
 #: Most ops in a residual region tried (:mod:`arena.shrink.regions`).
 MAX_REGION_OPS = 8
+#: Order moves tried on the packing of a plan that is kept (:func:`arena.shrink.grouped.plan_shaped`).
+POLISH_MOVES = 300
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -127,6 +129,15 @@ def grow_overlaps(
     return current
 
 
+def kept_head(model: Model, kernels: str, time_limit_seconds: float) -> int:
+    """The head of the plan that would be kept for ``model``: exact packing where it proves, first
+    fit with grown overlaps and a polished order elsewhere (what ``arena shrink`` embeds)."""
+    from arena.lifetimes import derive_lifetimes
+
+    table = derive_lifetimes(model, kernels)
+    return min(plan.peak_bytes for _, plan in step_plans(model, table, time_limit_seconds, polish=POLISH_MOVES))
+
+
 def evaluate(
     data: bytes,
     label: str,
@@ -206,6 +217,8 @@ __all__ = [
     "candidate_spans",
     "evaluate",
     "evaluated",
+    "kept_head",
+    "POLISH_MOVES",
     "grow_overlaps",
     "relation_sets",
     "step_plans",
