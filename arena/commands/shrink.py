@@ -287,9 +287,12 @@ def shrink_model(
     # (head reported, candidate, steps so far): the best model seen is kept, not the last one.
     seen = [(start.head_bytes, start, len(steps))]
     mac_limit = int(macs_before * (1 + max_mac_overhead))
-    for _ in range(MAX_SPLITS if patches else 0):
+    for round_ in range(MAX_SPLITS if patches else 0):
         if budget_bytes is not None and min(head for head, _, _ in seen) <= budget_bytes:
             break
+        if progress is not None:
+            progress(f"shrink: searching row-band splits, round {round_ + 1} of at most {MAX_SPLITS}, "
+                     f"head {min(h for h, _, _ in seen):,} B")  # fmt: skip
         found = _best_split(current, label, base.table.kernels, mac_limit, budget_bytes)
         if found is None:
             break

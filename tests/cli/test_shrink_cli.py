@@ -32,7 +32,7 @@ def test_budget_of_one_byte_is_not_met(shared_dir: Path, tmp_path: Path) -> None
     args = ["shrink", str(model), "-o", str(tmp_path / "o.tflite"), "--budget", "1B", "--no-prove", "--json"]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 1, result.output
-    document = json.loads(result.output)
+    document = json.loads(result.stdout)
     assert document["budget_bytes"] == 1
     assert document["ok"] is False
 
@@ -45,7 +45,7 @@ def test_json_and_written_model_are_bit_identical_and_smaller_in_tflm(shared_dir
     args = ["shrink", str(shared_dir / "armex_cnn_s_quantized.tflite"), "-o", str(out), "--json"]
     result = CliRunner().invoke(cli, args, catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    doc = json.loads(result.output)
+    doc = json.loads(result.stdout)
     assert doc["tflm"]["outputs_identical"] and doc["tflm"]["head_matches"]
     # TFLM measured the original's head live: the shrunk head TFLM measured must be below it.
     assert doc["tflm"]["shrunk_head_bytes"] < doc["tflm"]["original_head_bytes"]
