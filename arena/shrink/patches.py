@@ -35,11 +35,10 @@ The rule is pure: model records in, :class:`arena.model.rewrite.GraphRewrite` ou
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from arena.model.records import Model, Operator, Subgraph
-from arena.model.rewrite import GraphRewrite, NewOp, NewTensor, int32_bytes
+from arena.model.rewrite import GraphRewrite
 
 #: Ops the rule can split, with their option table names.
 SPLITTABLE = {"CONV_2D": "Conv2DOptions", "DEPTHWISE_CONV_2D": "DepthwiseConv2DOptions"}
@@ -137,111 +136,19 @@ def splittable_chains(model: Model, min_ops: int = 2) -> list[tuple[int, int]]:
     return runs
 
 
-def _band_plan(layers: list[_Layer], rows: tuple[int, int]) -> list[tuple[int, int, int, int]]:
-    """Per layer, the input rows [lo, hi) a band of final output ``rows`` needs, and its (top, bottom) pads."""
-    plan: list[tuple[int, int, int, int]] = []
-    lo, hi = rows
-    for layer in reversed(layers):
-        (kh, _), (sh, _), height = layer.kernel, layer.stride, layer.in_shape[1]
-        first = lo * sh - layer.pad_top
-        last = (hi - 1) * sh - layer.pad_top + kh - 1
-        plan.append((max(first, 0), min(last, height - 1) + 1, max(0, -first), max(0, last - (height - 1))))
-        lo, hi = max(first, 0), min(last, height - 1) + 1
-    plan.reverse()
-    return plan
-
-
 def split_chain(model: Model, first_op: int, last_op: int, bands: int) -> PatchSplit | None:
-    """The rewrite computing ops ``first_op..last_op`` in ``bands`` row bands, or None if it cannot.
+    """The rewrite computing the chain ``first_op..last_op`` in ``bands`` row bands, or None if it cannot.
 
-    Bands split the chain output's rows as evenly as possible (sizes differ by at most one).
+    Bands split the chain output's rows as evenly as possible (sizes differ by at most one). The
+    band arithmetic and the ops written are :func:`arena.shrink.regions.split_region`'s: a chain is
+    a region whose every op is a convolution.
     """
+    from arena.shrink.regions import split_region
+
     graph = model.subgraphs[0]
-    layers = [_layer(graph, graph.operators[i], graph.tensors[graph.operators[i].inputs[1]].shape)
-              for i in range(first_op, last_op + 1)]  # fmt: skip
-    if any(layer is None for layer in layers) or bands < 2:
+    if not all(graph.operators[i].op_name in SPLITTABLE for i in range(first_op, last_op + 1)):
         return None
-    chain = [layer for layer in layers if layer is not None]
-    out_rows = chain[-1].out_shape[1]
-    if bands > out_rows:
-        return None
-    tensors: list[NewTensor] = []
-    base = len(graph.tensors)
-
-    def add(tensor: NewTensor) -> int:
-        tensors.append(tensor)
-        return base + len(tensors) - 1
-
-    ops: list[NewOp] = []
-    band_outputs = []
-    source = chain[0].op.inputs[0]
-    for band in range(bands):
-        rows = (band * out_rows // bands, (band + 1) * out_rows // bands)
-        plan = _band_plan(chain, rows)
-        band_outputs.append(_band_ops(graph, chain, plan, rows, source, band, add, ops))
-    ops.append(
-        NewOp(
-            op_name="CONCATENATION",
-            inputs=tuple(band_outputs),
-            outputs=(chain[-1].op.outputs[0],),
-            options_type="ConcatenationOptions",
-            options={"axis": 1},
-        )
-    )
-    kept = tuple(range(first_op))
-    after = tuple(range(last_op + 1, len(graph.operators)))
-    retired = tuple(layer.op.outputs[0] for layer in chain[:-1])
-    rewrite = GraphRewrite(operators=(*kept, *ops, *after), tensors=tuple(tensors), retired=retired)
-    return PatchSplit(first_op=first_op, last_op=last_op, bands=bands, rewrite=rewrite)
-
-
-def _band_ops(
-    graph: Subgraph,
-    chain: list[_Layer],
-    plan: list[tuple[int, int, int, int]],
-    rows: tuple[int, int],
-    source: int,
-    band: int,
-    add: Callable[[NewTensor], int],
-    ops: list[NewOp],
-) -> int:
-    """Append one band's ops; returns the band's output tensor."""
-    lo, hi = plan[0][0], plan[0][1]
-    _, _, width, channels = chain[0].in_shape
-    prefix = f"arena_patch/b{band}"
-    begin = add(NewTensor(name=f"{prefix}/begin", shape=(4,), type_code=_INT32, data=int32_bytes([0, lo, 0, 0])))
-    end = add(NewTensor(name=f"{prefix}/end", shape=(4,), type_code=_INT32, data=int32_bytes([1, hi, width, channels])))
-    strides = add(NewTensor(name=f"{prefix}/strides", shape=(4,), type_code=_INT32, data=int32_bytes([1, 1, 1, 1])))
-    current = add(NewTensor(name=f"{prefix}/rows", shape=(1, hi - lo, width, channels), type_code=_INT8,
-                            quantization_of=source))  # fmt: skip
-    ops.append(NewOp(op_name="STRIDED_SLICE", inputs=(source, begin, end, strides), outputs=(current,),
-                     options_type="StridedSliceOptions", version=2))  # fmt: skip
-    for index, (layer, (in_lo, in_hi, top, bottom)) in enumerate(zip(chain, plan, strict=True)):
-        x = layer.op.inputs[0]
-        height = in_hi - in_lo
-        if top or bottom or layer.pad_left or layer.pad_right:
-            pads = [0, 0, top, bottom, layer.pad_left, layer.pad_right, 0, 0]
-            paddings = add(NewTensor(name=f"{prefix}/l{index}/paddings", shape=(4, 2), type_code=_INT32,
-                                     data=int32_bytes(pads)))  # fmt: skip
-            padded = add(NewTensor(
-                name=f"{prefix}/l{index}/padded",
-                shape=(1, height + top + bottom, layer.in_shape[2] + layer.pad_left + layer.pad_right,
-                       layer.in_shape[3]),
-                type_code=_INT8, quantization_of=x))  # fmt: skip
-            ops.append(NewOp(op_name="PAD", inputs=(current, paddings), outputs=(padded,),
-                             options_type="PadOptions", version=2))  # fmt: skip
-            current = padded
-        out_lo, out_hi = (plan[index + 1][0], plan[index + 1][1]) if index + 1 < len(plan) else rows
-        y = layer.op.outputs[0]
-        out = add(NewTensor(name=f"{prefix}/l{index}/out", shape=(1, out_hi - out_lo, *layer.out_shape[2:]),
-                            type_code=_INT8, quantization_of=y))  # fmt: skip
-        options = {k: int(str(v)) for k, v in layer.op.options.items() if isinstance(v, int)}
-        options["padding"] = _VALID
-        ops.append(NewOp(op_name=layer.op.op_name, inputs=(current, *layer.op.inputs[1:]), outputs=(out,),
-                         options_type=SPLITTABLE[layer.op.op_name], options=options,
-                         version=layer.op.version))  # fmt: skip
-        current = out
-    return current
+    return split_region(model, first_op, last_op, bands, residual=False)
 
 
 __all__ = ["SPLITTABLE", "PatchSplit", "split_chain", "splittable_chains"]

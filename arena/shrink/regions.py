@@ -69,15 +69,15 @@ def _nodes(model: Model, first_op: int, last_op: int) -> list[_Node] | None:
     return nodes
 
 
-def region_output(model: Model, first_op: int, last_op: int) -> int | None:
+def region_output(model: Model, first_op: int, last_op: int, *, residual: bool = True) -> int | None:
     """The one tensor ops ``first_op..last_op`` hand on (None when there is not exactly one).
 
-    Every other tensor they write must be read only inside the span; the span must hold at
-    least one elementwise op (a plain chain is :func:`arena.shrink.patches.split_chain`'s).
+    Every other tensor they write must be read only inside the span. With ``residual`` the span
+    must hold at least one elementwise op (a plain chain is :func:`arena.shrink.patches.split_chain`'s).
     """
     graph = model.subgraphs[0]
     nodes = _nodes(model, first_op, last_op)
-    if nodes is None or not any(node.layer is None for node in nodes):
+    if nodes is None or (residual and not any(node.layer is None for node in nodes)):
         return None
     written = {node.op.outputs[0] for node in nodes}
     outside = set(graph.outputs)
@@ -115,10 +115,11 @@ def _needs(nodes: list[_Node], output: int, rows: Rows) -> dict[int, Rows]:
     return need
 
 
-def split_region(model: Model, first_op: int, last_op: int, bands: int) -> PatchSplit | None:
+def split_region(model: Model, first_op: int, last_op: int, bands: int, *, residual: bool = True) -> PatchSplit | None:
     """The rewrite computing ops ``first_op..last_op`` (a region, see :func:`region_output`) in
-    ``bands`` row bands of its output, or None if it cannot."""
-    output = region_output(model, first_op, last_op)
+    ``bands`` row bands of its output, or None if it cannot. Bands split the output's rows as
+    evenly as possible (sizes differ by at most one)."""
+    output = region_output(model, first_op, last_op, residual=residual)
     nodes = _nodes(model, first_op, last_op)
     if output is None or nodes is None or bands < 2:
         return None
@@ -174,7 +175,7 @@ def _band(
     ops: list[NewOp],
 ) -> int:
     """Append one band's ops; returns the band's output tensor."""
-    prefix = f"arena_region/b{band}"
+    prefix = f"arena_band/b{band}"
     # Region tensor -> (band tensor, its rows). A region input is sliced once per band, where it is
     # first read, to the hull of its readers' rows.
     held: dict[int, tuple[int, Rows]] = {}

@@ -11,7 +11,8 @@ from arena.lifetimes import derive_lifetimes
 from arena.model.reader import read_model, read_model_bytes
 from arena.model.rewrite import rewrite_graph
 from arena.plan.pipeline import plan_model
-from arena.shrink.patches import _band_plan, _Layer, _same_padding, split_chain, splittable_chains
+from arena.shrink.patches import _Layer, _same_padding, split_chain, splittable_chains
+from arena.shrink.regions import _input_rows, _Node
 from conftest import shared_models_dir
 
 
@@ -29,19 +30,24 @@ def test_same_padding_matches_tflm_rule() -> None:
     assert _same_padding(48, 48, 3, 1) == (1, 1)
 
 
+def _node(layer: _Layer) -> _Node:
+    return _Node(op=None, layer=layer, inputs=())  # type: ignore[arg-type]
+
+
 def test_band_rows_of_a_strided_conv_by_hand() -> None:
-    layers = [_layer(96, 48, 3, 2)]
+    node = _node(_layer(96, 48, 3, 2))
     # Output rows [0, 12) read input rows 0 .. 11*2 + 2 = 24: [0, 25), no padding rows.
-    assert _band_plan(layers, (0, 12)) == [(0, 25, 0, 0)]
+    assert _input_rows(node, (0, 12)) == ((0, 25), 0, 0)
     # Output rows [36, 48) read rows 72 .. 47*2 + 2 = 96; row 96 is the bottom SAME pad row.
-    assert _band_plan(layers, (36, 48)) == [(72, 96, 0, 1)]
+    assert _input_rows(node, (36, 48)) == ((72, 96), 0, 1)
 
 
 def test_band_rows_through_two_layers_by_hand() -> None:
-    layers = [_layer(96, 48, 3, 2), _layer(48, 48, 3, 1)]
+    first, second = _node(_layer(96, 48, 3, 2)), _node(_layer(48, 48, 3, 1))
     # Final rows [0, 24): the stride-1 conv needs rows -1 .. 24 of its input -> [0, 25) and one top
     # pad row; those 25 rows of the stride-2 conv need input rows 0 .. 24*2 + 2 = 50 -> [0, 51).
-    assert _band_plan(layers, (0, 24)) == [(0, 51, 0, 0), (0, 25, 1, 0)]
+    assert _input_rows(second, (0, 24)) == ((0, 25), 1, 0)
+    assert _input_rows(first, (0, 25)) == ((0, 51), 0, 0)
 
 
 def test_person_detect_has_one_long_chain(shared_dir: Path) -> None:
