@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from arena.allocators import BEST_ALLOCATOR, DEVICE_ALLOCATOR
 from arena.errors import ArenaError
@@ -52,12 +53,17 @@ from arena.shrink.search import (
 )
 from arena.targets import Target
 
+if TYPE_CHECKING:
+    from arena.plan.pipeline import PlanResult
+
 #: Most splits applied one after another (the best model seen on the way is kept).
 MAX_SPLITS = 8
 #: Lowering splits planned as for keeps per step: the best this many by first fit, and by need.
 SHRINK_SHORTLIST = 3
 #: The exact allocator's time per relation set when a shortlisted split is planned.
 KEPT_SECONDS = 2.0
+#: The best models seen that are realized in TFLM's planner before the smallest is kept.
+REALIZED_MODELS = 2
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -303,36 +309,36 @@ def shrink_model(
         current = found
     if budget_bytes is not None and any(head <= budget_bytes for head, _, _ in seen):
         _, current, kept = min((s for s in seen if s[0] <= budget_bytes), key=lambda s: (s[1].macs, s[0]))
+        realized = _realization(current, base.table.kernels, label)
     else:
-        _, current, kept = min(seen, key=lambda s: (s[0], s[1].macs))
+        # What TFLM realizes can differ from the plan (it places kernel scratch itself), so the few
+        # best models seen are realized and the smallest realized head wins.
+        best = sorted(seen, key=lambda s: (s[0], s[1].macs))[:REALIZED_MODELS]
+        tried = [(_realization(c, base.table.kernels, label), c, n) for _, c, n in best]
+        realized, current, kept = min(tried, key=lambda t: (t[0][2].plan.peak_bytes, t[1].macs))
     del steps[kept:]
-    return _finish(original, base.plan.peak_bytes, base.tflm_head_bytes, current, steps, macs_before,
+    return _finish(original, base.plan.peak_bytes, base.tflm_head_bytes, current, realized, steps, macs_before,
                    kernels=base.table.kernels, budget_bytes=budget_bytes, prover=prover, seed=seed)  # fmt: skip
 
 
-def _finish(
-    original: Model,
-    head_before: int,
-    tflm_before: int,
-    current: _Candidate,
-    steps: list[ShrinkStep],
-    macs_before: int,
-    *,
-    kernels: str,
-    budget_bytes: int | None,
-    prover: ShrinkProver | None,
-    seed: int,
-) -> ShrinkResult:
-    """Embed the final plan, re-derive what TFLM will do with it, simulate and (optionally) run it."""
+_Realized = tuple[GroupedPlan, bytes, "PlanResult"]
+
+
+def _realization(current: _Candidate, kernels: str, label: str) -> _Realized:
+    """The plan of ``current`` to embed, the embedded model, and what TFLM's planner makes of it.
+
+    Only tensors can be embedded: TFLM places kernel scratch (CMSIS-NN im2col buffers) itself, in
+    the holes the offline tensors leave, so a tighter plan can realize a larger head. Each step's
+    plan as kept (exact or polished first fit) and as plain first fit leaves them is realized, and
+    the smallest realized head wins.
+    """
     from arena.lifetimes import BufferKind, derive_lifetimes
     from arena.model.writer import embed_offline_plan
-    from arena.plan.pipeline import PlanResult, plan_model
-    from arena.proofs.alias_simulate import simulate_aliased
+    from arena.plan.pipeline import plan_model
 
-    label = original.display_name
     table = derive_lifetimes(current.found.model, kernels)
 
-    def realize(grouped: GroupedPlan) -> tuple[GroupedPlan, bytes, PlanResult]:
+    def realize(grouped: GroupedPlan) -> _Realized:
         offsets = [-1] * current.found.model.tensor_count
         for origin, offset in zip(table.origins, grouped.offsets, strict=True):
             if origin.kind is BufferKind.TENSOR and origin.global_tensor is not None:
@@ -342,16 +348,35 @@ def _finish(
         return grouped, embedded, plan_model(read_model_bytes(embedded, label), allocator=DEVICE_ALLOCATOR,
                                              kernels=kernels)  # fmt: skip
 
-    # Only tensors can be embedded: TFLM places kernel scratch (CMSIS-NN im2col buffers) itself, in
-    # the holes the offline tensors leave, so a tighter plan can realize a larger head. Each step's
-    # plan is realized and the smallest realized head wins.
-    candidates = [realize(plan) for _, plan in step_plans(current.found.model, table, 20.0, polish=POLISH_MOVES)]
-    grouped, embedded, realized = min(candidates, key=lambda c: (c[2].plan.peak_bytes, len(c[0].aliases)))
+    model = current.found.model
+    plans = [plan for limit, polish in ((20.0, POLISH_MOVES), (None, 0))
+             for _, plan in step_plans(model, table, limit, polish=polish)]  # fmt: skip
+    return min((realize(plan) for plan in plans), key=lambda c: (c[2].plan.peak_bytes, len(c[0].aliases)))
+
+
+def _finish(
+    original: Model,
+    head_before: int,
+    tflm_before: int,
+    current: _Candidate,
+    realization: _Realized,
+    steps: list[ShrinkStep],
+    macs_before: int,
+    *,
+    kernels: str,
+    budget_bytes: int | None,
+    prover: ShrinkProver | None,
+    seed: int,
+) -> ShrinkResult:
+    """Simulate the realized plan and (optionally) run the embedded model in real TFLM."""
+    from arena.proofs.alias_simulate import simulate_aliased
+
+    grouped, embedded, realized = realization
     simulation = simulate_aliased(realized.model, realized.table, realized.plan.offsets, grouped.aliases)
     head_after = realized.plan.peak_bytes
     tflm = prover(original, embedded, seed=seed) if prover is not None else None
     return ShrinkResult(
-        model=label,
+        model=original.display_name,
         kernels=kernels,
         head_before_bytes=head_before,
         tflm_head_before_bytes=tflm_before,
