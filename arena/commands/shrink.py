@@ -7,10 +7,14 @@ Steps, each measured against the exact allocator's head of the unmodified model:
 1. ``alias``: in-place aliasing (:mod:`arena.shrink.alias`) planned with alias groups
    (:mod:`arena.shrink.grouped`);
 2. ``overlap``: plus partial overlap of conv/depthwise/pad outputs with their dying input
-   (:mod:`arena.shrink.overlap`), pairwise or chained, whichever packs smaller;
-3. ``patches``: row-band splits of conv/depthwise chains (:mod:`arena.shrink.patches`), chosen
-   greedily (best head, then fewest MACs) while the MACs added stay within ``max_mac_overhead``,
+   (:mod:`arena.shrink.overlap`), pairwise, chained or pairs grown towards chains, whichever
+   packs smaller;
+3. ``patches``: row-band splits of conv/depthwise chains and residual regions
+   (:mod:`arena.shrink.patches`, :mod:`arena.shrink.regions`), one per round while the MACs
+   added stay within ``max_mac_overhead``, found where the model needs the most memory and
+   ranked by the plan that would be kept (:mod:`arena.shrink.search`, :func:`_best_split`),
    re-planned with the aliases of the rewritten graph (the concatenation pieces land in place).
+   The best model seen is kept; the two best are realized in TFLM's planner first.
 
 The rewritten model carries the plan as ``OfflineMemoryAllocation`` metadata. Proof: the
 value-level simulator (:mod:`arena.proofs.alias_simulate`) and, when ``prove`` is set, real TFLM
