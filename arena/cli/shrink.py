@@ -65,9 +65,11 @@ def shrink_command(
     Rules, applied when they pay: operator reordering, in-place aliasing (RESHAPE-like ops,
     CONCATENATION inputs, ADD/MUL/SUB), partial overlap of an op's output with its dying input
     (reference kernels, and CMSIS-NN's DSP build on the conv/depthwise paths that write in
-    raster order), and row-band splitting of conv chains (STRIDED_SLICE/PAD/CONV/CONCATENATION,
-    MACs capped by --max-mac-overhead). The final plan comes from the best provable allocator and
-    is embedded as OfflineMemoryAllocation, so stock TFLM runs it.
+    raster order), and row-band splitting of conv chains and residual blocks
+    (STRIDED_SLICE/PAD/CONV/ADD/CONCATENATION, MACs capped by --max-mac-overhead), searched where
+    the model needs the most memory (minutes on image models; progress on stderr). The final
+    plan comes from the best provable allocator and is embedded as OfflineMemoryAllocation, so
+    stock TFLM runs it.
 
     Proof: the access-order simulator, plus real TFLM running MODEL and the result on seeded
     inputs with the kernels it was shrunk for (outputs bit-identical, TFLM's head equal to the
