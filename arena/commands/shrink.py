@@ -53,6 +53,7 @@ from arena.shrink.search import (
     evaluate,
     evaluated,
     kept_head,
+    relation_sets,
     step_plans,
 )
 from arena.targets import Target
@@ -353,8 +354,9 @@ def _realization(current: _Candidate, kernels: str, label: str) -> _Realized:
                                              kernels=kernels)  # fmt: skip
 
     model = current.found.model
+    relations = relation_sets(model, table)  # found once for both packings
     plans = [plan for limit, polish in ((20.0, POLISH_MOVES), (None, 0))
-             for _, plan in step_plans(model, table, limit, polish=polish)]  # fmt: skip
+             for _, plan in step_plans(model, table, limit, polish=polish, relations=relations)]  # fmt: skip
     return min((realize(plan) for plan in plans), key=lambda c: (c[2].plan.peak_bytes, len(c[0].aliases)))
 
 

@@ -82,7 +82,7 @@ def step_plans(
     """
     none, aliases, pairs, chains = relations if relations is not None else relation_sets(model, table)
 
-    def best(*relation_sets: tuple[Alias, ...]) -> GroupedPlan:
+    def best(*sets: tuple[Alias, ...]) -> GroupedPlan:
         plans = [
             plan_shaped(
                 model,
@@ -92,7 +92,7 @@ def step_plans(
                 exact=time_limit_seconds is not None,
                 polish=polish,
             )
-            for r in relation_sets
+            for r in sets
         ]
         return min(plans, key=lambda p: (p.peak_bytes, len(p.aliases)))
 
