@@ -31,6 +31,7 @@ access order, for the reference kernels and the CMSIS-NN DSP paths read to follo
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -146,7 +147,9 @@ def _best_split(current: _Candidate, label: str, kernels: str, mac_limit: int, b
     # free: a split that adds no MACs (a pointwise convolution, a depthwise one feeding it).
     need_bound = bool(current.found.profile) and current.head_bytes <= current.found.profile[0]
     spans = [(split_chain, span) for span in candidate_spans(current.found.model, current.found.peak_ops)]
-    spans += [(split_region, span) for span in candidate_regions(current.found.model, current.found.peak_ops)]
+    regions = list(candidate_regions(current.found.model, current.found.peak_ops))
+    spans += [(split_region, span) for span in regions]
+    spans += [(partial(split_region, carry=True), span) for span in regions]
     for splitter, (first, last) in spans:
         for bands in BAND_COUNTS:
             split = splitter(current.found.model, first, last, bands)

@@ -11,6 +11,7 @@ offsets are expanded back to every buffer of the lifetime table.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from arena.allocators import BEST_ALLOCATOR, run_allocator
 from arena.allocators.problem import Buffer, Problem
@@ -156,47 +157,48 @@ def step_needs(model: Model, table: LifetimeTable, aliases: tuple[Alias, ...]) -
     return needs
 
 
-def _place_items(items: dict[int, list[tuple[int, Piece]]], order: list[int], fixed: dict[int, int]) -> dict[int, int]:
-    """First fit of each item (a set of pieces at fixed relative offsets) at the lowest 16-aligned offset."""
+def _piece_arrays(items: dict[int, list[tuple[int, Piece]]]) -> dict[int, Any]:
+    """Root -> its pieces as an int64 array of rows (start, size, first step, last step)."""
     import numpy as np
 
-    p_start: list[int] = []
-    p_end: list[int] = []
-    p_first: list[int] = []
-    p_last: list[int] = []
+    return {
+        root: np.array([(p.start, p.size, p.first, p.last) for _, p in pieces], dtype=np.int64).reshape(-1, 4)
+        for root, pieces in items.items()
+    }
+
+
+def _place_items(items: dict[int, Any], order: list[int], fixed: dict[int, int]) -> dict[int, int]:
+    """First fit of each item (its pieces at fixed relative offsets, :func:`_piece_arrays`) at the
+    lowest 16-aligned offset."""
+    import numpy as np
+
+    total = sum(len(pieces) for pieces in items.values())
+    placed = np.zeros((4, total), dtype=np.int64)  # rows: start, end, first, last of placed pieces
+    count = 0
     offsets: dict[int, int] = {}
 
     def put(root: int, at: int) -> None:
+        nonlocal count
         offsets[root] = at
-        for _, piece in items[root]:
-            p_start.append(at + piece.start)
-            p_end.append(at + piece.start + piece.size)
-            p_first.append(piece.first)
-            p_last.append(piece.last)
+        mine = items[root]
+        k = len(mine)
+        placed[0, count : count + k] = at + mine[:, 0]
+        placed[1, count : count + k] = at + mine[:, 0] + mine[:, 1]
+        placed[2:, count : count + k] = mine[:, 2:].T
+        count += k
 
     for root, at in fixed.items():
         put(root, at)
     for root in order:
         if root in offsets:
             continue
-        pieces = items[root]
-        if not p_start:
+        starts, ends, firsts, lasts = placed[:, :count]
+        mine = items[root]
+        piece, other = np.nonzero((firsts[None, :] <= mine[:, 3:4]) & (mine[:, 2:3] <= lasts[None, :]))
+        r, z, a, b = mine[piece, 0], mine[piece, 1], starts[other], ends[other]
+        if not r.size:
             put(root, 0)
             continue
-        starts, ends = np.array(p_start), np.array(p_end)
-        firsts, lasts = np.array(p_first), np.array(p_last)
-        rel, size, pair_start, pair_end = [], [], [], []
-        for _, piece in pieces:
-            hit = (firsts <= piece.last) & (piece.first <= lasts)
-            count = int(hit.sum())
-            rel.extend([piece.start] * count)
-            size.extend([piece.size] * count)
-            pair_start.extend(starts[hit].tolist())
-            pair_end.extend(ends[hit].tolist())
-        if not rel:
-            put(root, 0)
-            continue
-        r, z, a, b = (np.array(v, dtype=np.int64) for v in (rel, size, pair_start, pair_end))
         candidates = np.unique(np.concatenate([[0], np.maximum(b - r, 0)]))
         candidates = np.unique((candidates + ARENA_ALIGNMENT - 1) // ARENA_ALIGNMENT * ARENA_ALIGNMENT)
         for chunk in range(0, len(candidates), 256):
@@ -230,9 +232,12 @@ def _plan_shapes(
     def area(root: int) -> int:
         return sum(p.size * (p.last - p.first + 1) for _, p in items[root])
 
+    arrays = _piece_arrays(items)
+    tops = {root: int((pieces[:, 0] + pieces[:, 1]).max(initial=0)) for root, pieces in arrays.items()}
+
     def pack(order: list[int]) -> tuple[dict[int, int], int]:
-        roots = _place_items(items, order, fixed)
-        return roots, max((roots[root] + p.start + p.size for root in items for _, p in items[root]), default=0)
+        roots = _place_items(arrays, order, fixed)
+        return roots, max((roots[root] + top for root, top in tops.items()), default=0)
 
     orders = [
         sorted(items, key=lambda r: (-extent(r), r)),

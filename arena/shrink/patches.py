@@ -68,11 +68,14 @@ class PatchSplit:
     last_op: int
     bands: int
     rewrite: GraphRewrite
+    #: Halo rows carried from band to band instead of recomputed (:mod:`arena.shrink.regions`).
+    carried: bool = False
 
     @property
     def description(self) -> str:
         """One line for reports."""
-        return f"ops {self.first_op}..{self.last_op} in {self.bands} row bands"
+        how = ", halos carried" if self.carried else ""
+        return f"ops {self.first_op}..{self.last_op} in {self.bands} row bands{how}"
 
 
 def _same_padding(size_in: int, size_out: int, kernel: int, stride: int) -> tuple[int, int]:

@@ -115,10 +115,15 @@ def _needs(nodes: list[_Node], output: int, rows: Rows) -> dict[int, Rows]:
     return need
 
 
-def split_region(model: Model, first_op: int, last_op: int, bands: int, *, residual: bool = True) -> PatchSplit | None:
+def split_region(
+    model: Model, first_op: int, last_op: int, bands: int, *, residual: bool = True, carry: bool = False
+) -> PatchSplit | None:
     """The rewrite computing ops ``first_op..last_op`` (a region, see :func:`region_output`) in
     ``bands`` row bands of its output, or None if it cannot. Bands split the output's rows as
-    evenly as possible (sizes differ by at most one)."""
+    evenly as possible (sizes differ by at most one).
+
+    ``carry``: compute every row of every region tensor once, carrying the halo rows a later band
+    needs over as a slice (:func:`_carried_bands`), instead of recomputing them in each band."""
     output = region_output(model, first_op, last_op, residual=residual)
     nodes = _nodes(model, first_op, last_op)
     if output is None or nodes is None or bands < 2:
@@ -137,17 +142,20 @@ def split_region(model: Model, first_op: int, last_op: int, bands: int, *, resid
 
     ops: list[NewOp] = []
     band_outputs = []
-    for band in range(bands):
-        rows = (band * out_rows // bands, (band + 1) * out_rows // bands)
-        need = _needs(nodes, output, rows)
-        band_outputs.append(_band(graph, nodes, need, band, add, ops))
+    band_rows = [(band * out_rows // bands, (band + 1) * out_rows // bands) for band in range(bands)]
+    if carry:
+        band_outputs = _carried_bands(graph, nodes, output, band_rows, add, ops)
+    else:
+        for band, rows in enumerate(band_rows):
+            need = _needs(nodes, output, rows)
+            band_outputs.append(_band(graph, nodes, need, band, add, ops))
     ops.append(NewOp(op_name="CONCATENATION", inputs=tuple(band_outputs), outputs=(output,),
                      options_type="ConcatenationOptions", options={"axis": 1}))  # fmt: skip
     kept = tuple(range(first_op))
     after = tuple(range(last_op + 1, len(graph.operators)))
     retired = tuple(sorted(written - {output}))
     rewrite = GraphRewrite(operators=(*kept, *ops, *after), tensors=tuple(tensors), retired=retired)
-    return PatchSplit(first_op=first_op, last_op=last_op, bands=bands, rewrite=rewrite)
+    return PatchSplit(first_op=first_op, last_op=last_op, bands=bands, rewrite=rewrite, carried=carry)
 
 
 def _slice(
@@ -183,28 +191,125 @@ def _band(
         out = node.op.outputs[0]
         if out not in need:
             continue
-        wanted, top, bottom = _input_rows(node, need[out])
-        sources = []
-        for position, t in enumerate(node.inputs):
+        for t in node.inputs:
             if t not in held:
                 held[t] = (_slice(graph, t, t, need[t], f"{prefix}/in{t}", add, ops), need[t])
-            band_tensor, have = held[t]
-            if have != wanted:
-                relative = (wanted[0] - have[0], wanted[1] - have[0])
-                band_tensor = _slice(graph, band_tensor, t, relative, f"{prefix}/l{index}/x{position}", add, ops)
-            sources.append(band_tensor)
-        height = need[out][1] - need[out][0]
-        y = add(NewTensor(name=f"{prefix}/l{index}/out", shape=(1, height, *graph.tensors[out].shape[2:]),
-                          type_code=_INT8, quantization_of=out))  # fmt: skip
-        if node.layer is None:
-            ops.append(NewOp(op_name=node.op.op_name, inputs=tuple(sources), outputs=(y,),
-                             options_type=ELEMENTWISE[node.op.op_name],
-                             options={k: int(v) for k, v in node.op.options.items() if isinstance(v, (int, bool))},
-                             version=node.op.version))  # fmt: skip
-        else:
-            ops.append(_conv(graph, node.layer, sources[0], wanted, top, bottom, y, f"{prefix}/l{index}", add, ops))
+        y = _band_op(graph, node, need[out], held, set(held), f"{prefix}/l{index}", add, ops)
         held[out] = (y, need[out])
     return held[nodes[-1].op.outputs[0]][0]
+
+
+def _carried_bands(
+    graph: Subgraph,
+    nodes: list[_Node],
+    output: int,
+    band_rows: list[Rows],
+    add: Callable[[NewTensor], int],
+    ops: list[NewOp],
+) -> list[int]:
+    """Append the ops of every band, each row of each region tensor computed once; returns the
+    band pieces of ``output``.
+
+    Why: recomputing a halo in every band costs MACs that grow with depth (a band of a block's
+    output reaches back several rows through every convolution before it), so a deep region in
+    many bands soon exceeds any MAC budget. Here band k computes only the rows of a tensor that no
+    earlier band computed. The rows below them that a reader still needs (its halo) were kept from
+    the band before as a small ``STRIDED_SLICE`` (the carry) and are joined to the new rows by a
+    ``CONCATENATION`` on the height axis; both inputs may sit in place in its output
+    (:mod:`arena.shrink.alias`), so the join copies nothing in a planned arena. Bit-identical for
+    the same reasons as the recomputing bands: every output row is the same convolution or ADD
+    over the same input values.
+    """
+    bands = len(band_rows)
+    region = {node.op.outputs[0] for node in nodes}
+    # Rows [0, top) of each region tensor exist after band k.
+    tops = [{t: hi for t, (_, hi) in _needs(nodes, output, (0, rows[1])).items()} for rows in band_rows]
+
+    def new_rows(band: int, tensor: int) -> Rows:
+        return (tops[band - 1].get(tensor, 0) if band else 0, tops[band].get(tensor, 0))
+
+    # The lowest row of each region tensor a reader wants from band k on: what band k-1 carries.
+    lows: list[dict[int, int]] = [{} for _ in range(bands + 1)]
+    for band in reversed(range(bands)):
+        lows[band] = dict(lows[band + 1])
+        for node in nodes:
+            rows = new_rows(band, node.op.outputs[0])
+            if rows[0] < rows[1]:
+                (lo, _), _, _ = _input_rows(node, rows)
+                lows[band].update({t: min(lo, lows[band].get(t, lo)) for t in node.inputs if t in region})
+    carried: dict[int, tuple[int, Rows]] = {}  # region tensor -> (tensor holding its carried rows, rows)
+    pieces = []
+    for band in range(bands):
+        prefix = f"arena_band/b{band}"
+        window: dict[int, tuple[int, Rows]] = {}  # region tensor -> what band readers slice from
+        for index, node in enumerate(nodes):
+            out = node.op.outputs[0]
+            rows = new_rows(band, out)
+            name = f"{prefix}/l{index}"
+            if rows[0] < rows[1]:
+                y = _band_op(graph, node, rows, window, region, name, add, ops)
+                if out == output:
+                    pieces.append(y)
+                    continue
+                window[out] = (y, rows)
+                if out in carried:  # the carried rows, then the new ones
+                    held, (lo, _) = carried[out]
+                    shape = (1, rows[1] - lo, *graph.tensors[out].shape[2:])
+                    joined = add(NewTensor(name=f"{name}/window", shape=shape, type_code=_INT8, quantization_of=out))
+                    ops.append(NewOp(op_name="CONCATENATION", inputs=(held, y), outputs=(joined,),
+                                     options_type="ConcatenationOptions", options={"axis": 1}))  # fmt: skip
+                    window[out] = (joined, (lo, rows[1]))
+            elif out in carried:
+                window[out] = carried[out]
+            else:
+                continue
+            # What later bands want is sliced off now, before this band's readers: the window then
+            # dies at its last reader here, whose output may overlap it (arena.shrink.overlap).
+            tensor, (lo, hi) = window[out]
+            start = lows[band + 1].get(out, hi)
+            carried.pop(out, None)
+            if start < hi:
+                if start > lo:
+                    tensor = _slice(graph, tensor, out, (start - lo, hi - lo), f"{name}/carry", add, ops)
+                carried[out] = (tensor, (start, hi))
+    return pieces
+
+
+def _band_op(
+    graph: Subgraph,
+    node: _Node,
+    rows: Rows,
+    window: dict[int, tuple[int, Rows]],
+    region: set[int],
+    name: str,
+    add: Callable[[NewTensor], int],
+    ops: list[NewOp],
+) -> int:
+    """Append the ops computing rows ``rows`` of ``node``'s output from the ``window`` rows of its
+    region inputs (or straight from a whole region input); returns the new rows' tensor."""
+    out = node.op.outputs[0]
+    wanted, top, bottom = _input_rows(node, rows)
+    sources = []
+    for position, t in enumerate(node.inputs):
+        if t not in region:  # a region input, whole: slice the rows straight from it
+            sources.append(_slice(graph, t, t, wanted, f"{name}/x{position}", add, ops))
+            continue
+        tensor, have = window[t]
+        assert have[0] <= wanted[0] and wanted[1] <= have[1], "a band reads rows no band kept"
+        if have != wanted:
+            relative = (wanted[0] - have[0], wanted[1] - have[0])
+            tensor = _slice(graph, tensor, t, relative, f"{name}/x{position}", add, ops)
+        sources.append(tensor)
+    y = add(NewTensor(name=f"{name}/out", shape=(1, rows[1] - rows[0], *graph.tensors[out].shape[2:]),
+                      type_code=_INT8, quantization_of=out))  # fmt: skip
+    if node.layer is None:
+        ops.append(NewOp(op_name=node.op.op_name, inputs=tuple(sources), outputs=(y,),
+                         options_type=ELEMENTWISE[node.op.op_name],
+                         options={k: int(v) for k, v in node.op.options.items() if isinstance(v, (int, bool))},
+                         version=node.op.version))  # fmt: skip
+    else:
+        ops.append(_conv(graph, node.layer, sources[0], wanted, top, bottom, y, name, add, ops))
+    return y
 
 
 def _conv(

@@ -79,3 +79,59 @@ def test_region_split_is_bit_identical_in_tflm(resnet: Model, first: int, last: 
     assert proof.error is None
     assert proof.outputs_identical
     assert proof.shrunk_head_bytes == shrunk.plan.peak_bytes
+
+
+def _op_shapes(model: Model, name: str) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
+    graph = model.subgraphs[0]
+    return [
+        (graph.tensors[op.inputs[0]].shape, graph.tensors[op.outputs[0]].shape)
+        for op in graph.operators
+        if op.op_name == name
+    ]
+
+
+def test_carried_bands_compute_every_row_once(resnet: Model) -> None:
+    # Both blocks (ops 0..7) in 8 bands: recomputing halos would cost more MACs than the whole
+    # model's 10% (each band of block 2 reaches back 6 rows through the stem and block 1); carried,
+    # every row of every tensor is computed once: not one MAC more.
+    recomputed, carried = split_region(resnet, 0, 7, 8), split_region(resnet, 0, 7, 8, carry=True)
+    assert recomputed is not None and carried is not None and carried.carried
+    macs = count_model(resnet).macs
+    assert count_model(read_model_bytes(rewrite_graph(resnet.data, recomputed.rewrite))).macs > 1.1 * macs
+    assert count_model(read_model_bytes(rewrite_graph(resnet.data, carried.rewrite))).macs == macs
+    assert "halos carried" in carried.description
+
+
+def test_carried_rows_of_a_residual_block_by_hand(resnet: Model) -> None:
+    # Block 1 (ops 1..3) in 4 bands of 8 output rows. Band 0 computes conv 1 rows [0, 9) (conv 2's
+    # rows [0, 8) reach one row further), conv 2 rows [0, 8), ADD rows [0, 8). Band 1 computes conv 1
+    # rows [9, 17) only, from x rows [8, 18); conv 2 rows [8, 16) need conv 1 rows [7, 17): rows
+    # [7, 9) carried from band 0 (a 2-row slice) joined to the 8 new ones (a 10-row window).
+    split = split_region(resnet, 1, 3, 4, carry=True)
+    assert split is not None
+    shrunk = read_model_bytes(rewrite_graph(resnet.data, split.rewrite))
+    row = (32, 16)
+    convs = [(x, y) for x, y in _op_shapes(shrunk, "CONV_2D") if y[2:] == row]
+    # The stem (op 0, whole), then block 1's bands: conv 1 then conv 2 per band.
+    assert [y[1] for _, y in convs[:9]] == [32, 9, 8, 8, 8, 8, 8, 7, 8]
+    slices = [y[1] for x, y in _op_shapes(shrunk, "STRIDED_SLICE") if x[2:] == row and x[1] in (9, 10)]
+    assert slices[0] == 2  # band 0's carry: conv 1 rows [7, 9) of its 9
+    windows = [y[1] for x, y in _op_shapes(shrunk, "CONCATENATION") if y[2:] == row and y[1] < 32]
+    assert windows == [10, 10, 9]  # [7, 17), [15, 25), [23, 32)
+    assert count_model(shrunk).macs == count_model(resnet).macs
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize(("first", "last", "bands"), [(1, 3, 4), (0, 7, 8), (4, 7, 5)])
+def test_carried_split_is_bit_identical_in_tflm(resnet: Model, first: int, last: int, bands: int) -> None:
+    from arena.plan.embed import embed_plan
+    from arena.proofs.shrink_proof import prove_in_tflm
+
+    split = split_region(resnet, first, last, bands, carry=True)
+    assert split is not None
+    shrunk = plan_model(read_model_bytes(rewrite_graph(resnet.data, split.rewrite)), allocator="exact")
+    assert shrunk.ok
+    proof = prove_in_tflm(resnet, embed_plan(shrunk), seed=7).against(shrunk.plan.peak_bytes)
+    assert proof.error is None
+    assert proof.outputs_identical
+    assert proof.shrunk_head_bytes == shrunk.plan.peak_bytes

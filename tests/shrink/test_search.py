@@ -75,7 +75,9 @@ def test_residual_region_split_is_found_and_proven_for_resnet() -> None:
 
     result = shrink_model(shared_models_dir() / "mlperf_ic_pretrainedResnet_quant.tflite", kernels="reference")
     assert result.proven and result.tflm is not None and result.tflm.outputs_identical
-    assert result.head_after_bytes < 0.6 * result.head_before_bytes
+    # Issue 15's target for the image models: half the head or less. Block 2 alone floors at
+    # exactly half (its input and one output), so this needs both blocks in bands, halos carried.
+    assert result.head_after_bytes <= 0.5 * result.head_before_bytes
     assert result.macs_after <= 1.1 * result.macs_before
 
 
