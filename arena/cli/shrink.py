@@ -66,7 +66,8 @@ def shrink_command(
     CONCATENATION inputs, ADD/MUL/SUB), partial overlap of an op's output with its dying input
     (reference kernels, and CMSIS-NN's DSP build on the conv/depthwise paths that write in
     raster order), and row-band splitting of conv chains and residual blocks
-    (STRIDED_SLICE/PAD/CONV/ADD/CONCATENATION, MACs capped by --max-mac-overhead), searched where
+    (STRIDED_SLICE/PAD/CONV/ADD/CONCATENATION; halos recomputed, MACs capped by
+    --max-mac-overhead, or in residual blocks carried from band to band at no MACs), searched where
     the model needs the most memory (minutes on image models; progress on stderr). The final
     plan comes from the best provable allocator and is embedded as OfflineMemoryAllocation, so
     stock TFLM runs it.

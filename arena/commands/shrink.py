@@ -10,7 +10,8 @@ Steps, each measured against the exact allocator's head of the unmodified model:
    (:mod:`arena.shrink.overlap`), pairwise, chained or pairs grown towards chains, whichever
    packs smaller;
 3. ``patches``: row-band splits of conv/depthwise chains and residual regions
-   (:mod:`arena.shrink.patches`, :mod:`arena.shrink.regions`), one per round while the MACs
+   (:mod:`arena.shrink.patches`, :mod:`arena.shrink.regions`; a region's halos recomputed or
+   carried from band to band), one per round while the MACs
    added stay within ``max_mac_overhead``, found where the model needs the most memory and
    ranked by the plan that would be kept (:mod:`arena.shrink.search`, :func:`_best_split`),
    re-planned with the aliases of the rewritten graph (the concatenation pieces land in place).
