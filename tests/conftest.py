@@ -47,6 +47,28 @@ def shared_dir() -> Path:
     return shared_models_dir()
 
 
+def proven_split_heads(model: Model, rewrite: object, seed: int) -> tuple[int | None, int | None]:
+    """Plan ``model`` rewritten by ``rewrite`` exactly, run it and ``model`` in the tflite-micro
+    wheel on seeded inputs, and assert the outputs bit-identical and TFLM's head equal to the plan.
+
+    Returns TFLM's measured heads (original, shrunk) for further checks.
+    """
+    from arena.model.reader import read_model_bytes
+    from arena.model.rewrite import GraphRewrite, rewrite_graph
+    from arena.plan.embed import embed_plan
+    from arena.plan.pipeline import plan_model
+    from arena.proofs.shrink_proof import prove_in_tflm
+
+    assert isinstance(rewrite, GraphRewrite)
+    shrunk = plan_model(read_model_bytes(rewrite_graph(model.data, rewrite)), allocator="exact")
+    assert shrunk.ok
+    proof = prove_in_tflm(model, embed_plan(shrunk), seed=seed).against(shrunk.plan.peak_bytes)
+    assert proof.error is None
+    assert proof.outputs_identical
+    assert proof.shrunk_head_bytes == shrunk.plan.peak_bytes  # TFLM uses exactly the embedded plan
+    return proof.original_head_bytes, proof.shrunk_head_bytes
+
+
 def tensor(
     index: int,
     shape: tuple[int, ...],

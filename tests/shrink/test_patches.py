@@ -10,10 +10,9 @@ from arena.cost.macs import count_model
 from arena.lifetimes import derive_lifetimes
 from arena.model.reader import read_model, read_model_bytes
 from arena.model.rewrite import rewrite_graph
-from arena.plan.pipeline import plan_model
 from arena.shrink.patches import _Layer, _same_padding, split_chain, splittable_chains
 from arena.shrink.regions import _input_rows, _Node
-from conftest import shared_models_dir
+from conftest import proven_split_heads, shared_models_dir
 
 
 def _layer(height_in: int, height_out: int, kernel: int, stride: int) -> _Layer:
@@ -77,16 +76,8 @@ def test_retired_tensors_are_not_planned(shared_dir: Path) -> None:
 @pytest.mark.oracle
 @pytest.mark.parametrize(("name", "last_op", "bands"), [("tflm_person_detect", 3, 4), ("mlperf_vww_96_int8", 3, 6)])
 def test_split_model_is_bit_identical_in_tflm(name: str, last_op: int, bands: int) -> None:
-    from arena.plan.embed import embed_plan
-    from arena.proofs.shrink_proof import prove_in_tflm
-
     model = read_model(shared_models_dir() / f"{name}.tflite")
     split = split_chain(model, 0, last_op, bands)
     assert split is not None
-    shrunk = plan_model(read_model_bytes(rewrite_graph(model.data, split.rewrite)), allocator="exact")
-    assert shrunk.ok
-    proof = prove_in_tflm(model, embed_plan(shrunk), seed=3).against(shrunk.plan.peak_bytes)
-    assert proof.error is None
-    assert proof.outputs_identical
-    assert proof.shrunk_head_bytes == shrunk.plan.peak_bytes  # TFLM uses exactly the embedded plan
-    assert proof.original_head_bytes is not None and proof.shrunk_head_bytes < proof.original_head_bytes
+    original, shrunk = proven_split_heads(model, split.rewrite, seed=3)
+    assert original is not None and shrunk is not None and shrunk < original

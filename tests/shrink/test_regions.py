@@ -10,9 +10,8 @@ from arena.lifetimes import derive_lifetimes
 from arena.model.reader import read_model, read_model_bytes
 from arena.model.records import Model
 from arena.model.rewrite import rewrite_graph
-from arena.plan.pipeline import plan_model
 from arena.shrink.regions import _needs, _nodes, region_output, split_region
-from conftest import shared_models_dir
+from conftest import proven_split_heads, shared_models_dir
 
 # MLPerf Tiny IC ResNet-8, subgraph 0 (checked in test_resnet_layout_is_the_one_worked_here):
 # 0 CONV 3x3 32x32x3->16, 1 CONV 3x3 16->16, 2 CONV 3x3 16->16, 3 ADD(op0 out, op2 out),
@@ -66,19 +65,14 @@ def test_split_adds_macs_only_in_the_halo_of_the_first_convolution(resnet: Model
 
 
 @pytest.mark.oracle
-@pytest.mark.parametrize(("first", "last", "bands"), [(1, 3, 4), (0, 7, 3)])
-def test_region_split_is_bit_identical_in_tflm(resnet: Model, first: int, last: int, bands: int) -> None:
-    from arena.plan.embed import embed_plan
-    from arena.proofs.shrink_proof import prove_in_tflm
-
-    split = split_region(resnet, first, last, bands)
+@pytest.mark.parametrize(
+    ("first", "last", "bands", "carry"),
+    [(1, 3, 4, False), (0, 7, 3, False), (1, 3, 4, True), (0, 7, 8, True), (4, 7, 5, True)],
+)
+def test_region_split_is_bit_identical_in_tflm(resnet: Model, first: int, last: int, bands: int, carry: bool) -> None:
+    split = split_region(resnet, first, last, bands, carry=carry)
     assert split is not None
-    shrunk = plan_model(read_model_bytes(rewrite_graph(resnet.data, split.rewrite)), allocator="exact")
-    assert shrunk.ok
-    proof = prove_in_tflm(resnet, embed_plan(shrunk), seed=5).against(shrunk.plan.peak_bytes)
-    assert proof.error is None
-    assert proof.outputs_identical
-    assert proof.shrunk_head_bytes == shrunk.plan.peak_bytes
+    proven_split_heads(resnet, split.rewrite, seed=5)
 
 
 def _op_shapes(model: Model, name: str) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
@@ -119,19 +113,3 @@ def test_carried_rows_of_a_residual_block_by_hand(resnet: Model) -> None:
     windows = [y[1] for x, y in _op_shapes(shrunk, "CONCATENATION") if y[2:] == row and y[1] < 32]
     assert windows == [10, 10, 9]  # [7, 17), [15, 25), [23, 32)
     assert count_model(shrunk).macs == count_model(resnet).macs
-
-
-@pytest.mark.oracle
-@pytest.mark.parametrize(("first", "last", "bands"), [(1, 3, 4), (0, 7, 8), (4, 7, 5)])
-def test_carried_split_is_bit_identical_in_tflm(resnet: Model, first: int, last: int, bands: int) -> None:
-    from arena.plan.embed import embed_plan
-    from arena.proofs.shrink_proof import prove_in_tflm
-
-    split = split_region(resnet, first, last, bands, carry=True)
-    assert split is not None
-    shrunk = plan_model(read_model_bytes(rewrite_graph(resnet.data, split.rewrite)), allocator="exact")
-    assert shrunk.ok
-    proof = prove_in_tflm(resnet, embed_plan(shrunk), seed=7).against(shrunk.plan.peak_bytes)
-    assert proof.error is None
-    assert proof.outputs_identical
-    assert proof.shrunk_head_bytes == shrunk.plan.peak_bytes
