@@ -138,6 +138,8 @@ SHRINK_CASES = (
     ("mlperf_kws_ref_model.tflite", "cortex-m4"),
     ("mlperf_ic_pretrainedResnet_quant.tflite", "cortex-m4"),
     ("armex_cnn_s_quantized.tflite", "cortex-m55"),
+    # Levelled to a 16,000-byte plan; without the scratch pinned TFLM realized it at the head before.
+    ("mlperf_kws_ref_model.tflite", "cortex-m55"),
 )
 
 

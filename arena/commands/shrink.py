@@ -46,6 +46,7 @@ from arena.proofs.shrink_runtime import Progress, ShrinkProver, provable_librari
 from arena.shrink.alias import Alias
 from arena.shrink.grouped import GroupedPlan
 from arena.shrink.overlap import OVERLAP_LIBRARIES
+from arena.shrink.scratch import pin_scratch
 from arena.shrink.search import (
     BAND_COUNTS,
     POLISH_MOVES,
@@ -338,8 +339,9 @@ def _realization(current: _Candidate, kernels: str, label: str) -> _Realized:
 
     Only tensors can be embedded: TFLM places kernel scratch (CMSIS-NN im2col buffers) itself, in
     the holes the offline tensors leave, so a tighter plan can realize a larger head. Each step's
-    plan as kept (exact or polished first fit) and as plain first fit leaves them is realized, and
-    the smallest realized head wins.
+    plan as kept (exact or polished first fit) and as plain first fit leaves them, each also packed
+    around the scratch pinned where TFLM will place it, is realized, and the smallest realized head
+    wins.
     """
     from arena.lifetimes import BufferKind, derive_lifetimes
     from arena.model.writer import embed_offline_plan
@@ -358,9 +360,12 @@ def _realization(current: _Candidate, kernels: str, label: str) -> _Realized:
                                              kernels=kernels)  # fmt: skip
 
     model = current.found.model
-    relations = relation_sets(model, table)  # found once for both packings
-    plans = [plan for limit, polish in ((20.0, POLISH_MOVES), (None, 0))
-             for _, plan in step_plans(model, table, limit, polish=polish, relations=relations)]  # fmt: skip
+    relations = relation_sets(model, table)  # found once for every packing
+    # Also packed around the kernel scratch pinned where TFLM will put it (arena.shrink.scratch).
+    pinned = pin_scratch(table)
+    tables = (table,) if pinned is None else (table, pinned)
+    plans = [plan for packed in tables for limit, polish in ((20.0, POLISH_MOVES), (None, 0))
+             for _, plan in step_plans(model, packed, limit, polish=polish, relations=relations)]  # fmt: skip
     return min((realize(plan) for plan in plans), key=lambda c: (c[2].plan.peak_bytes, len(c[0].aliases)))
 
 

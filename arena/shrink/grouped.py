@@ -157,23 +157,30 @@ def step_needs(model: Model, table: LifetimeTable, aliases: tuple[Alias, ...]) -
     return needs
 
 
-def _piece_arrays(items: dict[int, list[tuple[int, Piece]]]) -> dict[int, Any]:
-    """Root -> its pieces as an int64 array of rows (start, size, first step, last step)."""
+def _piece_arrays(items: dict[int, list[tuple[int, Piece]]], buffers: tuple[Buffer, ...]) -> dict[int, Any]:
+    """Root -> its pieces as an int64 array of rows (start, size, first step, last step, and the
+    first and last step of the whole buffer the piece belongs to)."""
     import numpy as np
 
     return {
-        root: np.array([(p.start, p.size, p.first, p.last) for _, p in pieces], dtype=np.int64).reshape(-1, 4)
+        root: np.array(
+            [(p.start, p.size, p.first, p.last, buffers[m].first, buffers[m].last) for m, p in pieces], dtype=np.int64
+        ).reshape(-1, 6)
         for root, pieces in items.items()
     }
 
 
 def _place_items(items: dict[int, Any], order: list[int], fixed: dict[int, int]) -> dict[int, int]:
     """First fit of each item (its pieces at fixed relative offsets, :func:`_piece_arrays`) at the
-    lowest 16-aligned offset."""
+    lowest 16-aligned offset.
+
+    Against a ``fixed`` item a piece counts as live over its whole buffer's lifetime: a fixed
+    buffer is kernel scratch pinned where TFLM will place it (:mod:`arena.shrink.scratch`), and
+    TFLM looks for that gap among whole tensors, not among the row pieces still live."""
     import numpy as np
 
     total = sum(len(pieces) for pieces in items.values())
-    placed = np.zeros((4, total), dtype=np.int64)  # rows: start, end, first, last of placed pieces
+    placed = np.zeros((5, total), dtype=np.int64)  # rows: start, end, first, last, fixed (0/1)
     count = 0
     offsets: dict[int, int] = {}
 
@@ -184,7 +191,8 @@ def _place_items(items: dict[int, Any], order: list[int], fixed: dict[int, int])
         k = len(mine)
         placed[0, count : count + k] = at + mine[:, 0]
         placed[1, count : count + k] = at + mine[:, 0] + mine[:, 1]
-        placed[2:, count : count + k] = mine[:, 2:].T
+        placed[2:4, count : count + k] = mine[:, 2:4].T
+        placed[4, count : count + k] = int(root in fixed)
         count += k
 
     for root, at in fixed.items():
@@ -192,9 +200,11 @@ def _place_items(items: dict[int, Any], order: list[int], fixed: dict[int, int])
     for root in order:
         if root in offsets:
             continue
-        starts, ends, firsts, lasts = placed[:, :count]
+        starts, ends, firsts, lasts, pinned = placed[:, :count]
         mine = items[root]
-        piece, other = np.nonzero((firsts[None, :] <= mine[:, 3:4]) & (mine[:, 2:3] <= lasts[None, :]))
+        own = (firsts[None, :] <= mine[:, 3:4]) & (mine[:, 2:3] <= lasts[None, :])
+        whole = (firsts[None, :] <= mine[:, 5:6]) & (mine[:, 4:5] <= lasts[None, :])
+        piece, other = np.nonzero(np.where(pinned[None, :] == 1, whole, own))
         r, z, a, b = mine[piece, 0], mine[piece, 1], starts[other], ends[other]
         if not r.size:
             put(root, 0)
@@ -232,7 +242,7 @@ def _plan_shapes(
     def area(root: int) -> int:
         return sum(p.size * (p.last - p.first + 1) for _, p in items[root])
 
-    arrays = _piece_arrays(items)
+    arrays = _piece_arrays(items, buffers)
     tops = {root: int((pieces[:, 0] + pieces[:, 1]).max(initial=0)) for root, pieces in arrays.items()}
 
     def pack(order: list[int]) -> tuple[dict[int, int], int]:
