@@ -170,19 +170,38 @@ def _piece_arrays(items: dict[int, list[tuple[int, Piece]]], buffers: tuple[Buff
     }
 
 
-def _place_items(items: dict[int, Any], order: list[int], fixed: dict[int, int]) -> dict[int, int]:
+@dataclass(slots=True)
+class _Packing:
+    """A first-fit packing, kept so a packing of an order with the same first items can resume it."""
+
+    offsets: dict[int, int]
+    #: Placed pieces, one column each: start, end, first step, last step, fixed (0/1).
+    placed: Any
+    #: counts[k]: the columns filled after the fixed items and the first k items of the order.
+    counts: list[int]
+
+
+def _place_items(
+    items: dict[int, Any], order: list[int], fixed: dict[int, int], resume: tuple[_Packing, int] | None = None
+) -> _Packing:
     """First fit of each item (its pieces at fixed relative offsets, :func:`_piece_arrays`) at the
     lowest 16-aligned offset.
 
     Against a ``fixed`` item a piece counts as live over its whole buffer's lifetime: a fixed
     buffer is kernel scratch pinned where TFLM will place it (:mod:`arena.shrink.scratch`), and
-    TFLM looks for that gap among whole tensors, not among the row pieces still live."""
+    TFLM looks for that gap among whole tensors, not among the row pieces still live.
+    ``resume`` (a packing, k): that packing's order has the same first k items as ``order``, so
+    their places are taken from it (first fit gives them the same places again)."""
     import numpy as np
 
-    total = sum(len(pieces) for pieces in items.values())
-    placed = np.zeros((5, total), dtype=np.int64)  # rows: start, end, first, last, fixed (0/1)
-    count = 0
-    offsets: dict[int, int] = {}
+    if resume is None:
+        total = sum(len(pieces) for pieces in items.values())
+        placed = np.zeros((5, total), dtype=np.int64)
+        count, offsets, counts, start = 0, {}, [], 0
+    else:
+        base, start = resume
+        placed, count, counts = base.placed.copy(), base.counts[start], base.counts[: start + 1]
+        offsets = {root: base.offsets[root] for root in (*fixed, *order[:start])}
 
     def put(root: int, at: int) -> None:
         nonlocal count
@@ -195,30 +214,40 @@ def _place_items(items: dict[int, Any], order: list[int], fixed: dict[int, int])
         placed[4, count : count + k] = int(root in fixed)
         count += k
 
-    for root, at in fixed.items():
-        put(root, at)
-    for root in order:
-        if root in offsets:
-            continue
-        starts, ends, firsts, lasts, pinned = placed[:, :count]
-        mine = items[root]
-        own = (firsts[None, :] <= mine[:, 3:4]) & (mine[:, 2:3] <= lasts[None, :])
-        whole = (firsts[None, :] <= mine[:, 5:6]) & (mine[:, 4:5] <= lasts[None, :])
-        piece, other = np.nonzero(np.where(pinned[None, :] == 1, whole, own))
-        r, z, a, b = mine[piece, 0], mine[piece, 1], starts[other], ends[other]
-        if not r.size:
-            put(root, 0)
-            continue
-        candidates = np.unique(np.concatenate([[0], np.maximum(b - r, 0)]))
-        candidates = np.unique((candidates + ARENA_ALIGNMENT - 1) // ARENA_ALIGNMENT * ARENA_ALIGNMENT)
-        for chunk in range(0, len(candidates), 256):
-            c = candidates[chunk : chunk + 256, None]
-            clash = ((c + r) < b) & (a < (c + r + z))
-            free = np.flatnonzero(~clash.any(axis=1))
-            if free.size:
-                put(root, int(c[free[0], 0]))
-                break
-    return offsets
+    if resume is None:
+        for root, at in fixed.items():
+            put(root, at)
+        counts.append(count)
+    for root in order[start:]:
+        _place_one(items, root, offsets, placed[:, :count], put)
+        counts.append(count)
+    return _Packing(offsets=offsets, placed=placed, counts=counts)
+
+
+def _place_one(items: dict[int, Any], root: int, offsets: dict[int, int], placed: Any, put: Any) -> None:
+    """Put item ``root`` (unless placed already) at the lowest offset where it clashes with no placed piece."""
+    import numpy as np
+
+    if root in offsets:
+        return
+    starts, ends, firsts, lasts, pinned = placed
+    mine = items[root]
+    own = (firsts[None, :] <= mine[:, 3:4]) & (mine[:, 2:3] <= lasts[None, :])
+    whole = (firsts[None, :] <= mine[:, 5:6]) & (mine[:, 4:5] <= lasts[None, :])
+    piece, other = np.nonzero(np.where(pinned[None, :] == 1, whole, own))
+    r, z, a, b = mine[piece, 0], mine[piece, 1], starts[other], ends[other]
+    if not r.size:
+        put(root, 0)
+        return
+    candidates = np.unique(np.concatenate([[0], np.maximum(b - r, 0)]))
+    candidates = np.unique((candidates + ARENA_ALIGNMENT - 1) // ARENA_ALIGNMENT * ARENA_ALIGNMENT)
+    for chunk in range(0, len(candidates), 256):
+        c = candidates[chunk : chunk + 256, None]
+        clash = ((c + r) < b) & (a < (c + r + z))
+        free = np.flatnonzero(~clash.any(axis=1))
+        if free.size:
+            put(root, int(c[free[0], 0]))
+            return
 
 
 def _plan_shapes(
@@ -245,9 +274,9 @@ def _plan_shapes(
     arrays = _piece_arrays(items, buffers)
     tops = {root: int((pieces[:, 0] + pieces[:, 1]).max(initial=0)) for root, pieces in arrays.items()}
 
-    def pack(order: list[int]) -> tuple[dict[int, int], int]:
-        roots = _place_items(arrays, order, fixed)
-        return roots, max((roots[root] + top for root, top in tops.items()), default=0)
+    def pack(order: list[int], resume: tuple[_Packing, int] | None = None) -> tuple[_Packing, int]:
+        packing = _place_items(arrays, order, fixed, resume)
+        return packing, max((packing.offsets[root] + top for root, top in tops.items()), default=0)
 
     orders = [
         sorted(items, key=lambda r: (-extent(r), r)),
@@ -256,14 +285,17 @@ def _plan_shapes(
         sorted(items, key=lambda r: (-max(p.last for _, p in items[r]), -extent(r), r)),
     ]
     packed = [(pack(order), order) for order in orders]
-    (roots, head), order = min(packed, key=lambda c: c[0][1])
+    (packing, head), order = min(packed, key=lambda c: c[0][1])
     rng = random.Random(0)
     for _ in range(polish if len(order) > 2 else 0):
         moved = order[:]
-        moved.insert(rng.randrange(len(moved)), moved.pop(rng.randrange(len(moved))))
-        trial_roots, trial_head = pack(moved)
+        insert_at, pop_at = rng.randrange(len(moved)), rng.randrange(len(moved))
+        moved.insert(insert_at, moved.pop(pop_at))
+        # The items before the first moved position keep their places: pack from there on.
+        trial, trial_head = pack(moved, (packing, min(insert_at, pop_at)))
         if trial_head <= head:
-            roots, head, order = trial_roots, trial_head, moved
+            packing, head, order = trial, trial_head, moved
+    roots = packing.offsets
     offsets = tuple(roots[placed.get(i, (i, 0))[0]] + placed.get(i, (i, 0))[1] for i in range(len(buffers)))
     return offsets, head
 

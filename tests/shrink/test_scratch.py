@@ -46,10 +46,10 @@ def test_a_piece_dead_before_the_scratch_step_still_keeps_off_pinned_scratch() -
         1: [(1, Piece(start=0, size=32, first=0, last=2))],
         2: [(2, Piece(start=0, size=32, first=0, last=2))],
     }
-    offsets = _place_items(_piece_arrays(items, buffers), [1, 2], fixed={0: 0})
+    offsets = _place_items(_piece_arrays(items, buffers), [1, 2], fixed={0: 0}).offsets
     assert offsets[0] == 0
     assert offsets[1] == 32  # kept off the scratch by its whole lifetime
     assert offsets[2] == 0
     # Without the scratch fixed (its place left to the packing), "a" takes offset 0 as before.
-    free = _place_items(_piece_arrays(items, buffers), [1, 0, 2], fixed={})
+    free = _place_items(_piece_arrays(items, buffers), [1, 0, 2], fixed={}).offsets
     assert free[1] == 0
