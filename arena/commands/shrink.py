@@ -150,7 +150,7 @@ def _best_split(current: _Candidate, label: str, kernels: str, mac_limit: int, b
     need_bound = bool(current.found.profile) and current.head_bytes <= current.found.profile[0]
     spans = [(split_chain, span) for span in candidate_spans(current.found.model, current.found.peak_ops)]
     regions = list(candidate_regions(current.found.model, current.found.peak_ops))
-    spans += [(split_region, span) for span in regions]
+    spans += [(partial(split_region, carry=False), span) for span in regions]
     spans += [(partial(split_region, carry=True), span) for span in regions]
     for splitter, (first, last) in spans:
         for bands in BAND_COUNTS:

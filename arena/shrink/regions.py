@@ -215,8 +215,9 @@ def _carried_bands(
     many bands soon exceeds any MAC budget. Here band k computes only the rows of a tensor that no
     earlier band computed. The rows below them that a reader still needs (its halo) were kept from
     the band before as a small ``STRIDED_SLICE`` (the carry) and are joined to the new rows by a
-    ``CONCATENATION`` on the height axis; both inputs may sit in place in its output
-    (:mod:`arena.shrink.alias`), so the join copies nothing in a planned arena. Bit-identical for
+    ``CONCATENATION`` on the height axis, the new rows in place in its output
+    (:mod:`arena.shrink.alias`), so the join copies the carried rows only (the search keeps the
+    carry itself out of place: :func:`arena.shrink.search.relation_sets`). Bit-identical for
     the same reasons as the recomputing bands: every output row is the same convolution or ADD
     over the same input values.
     """
