@@ -10,6 +10,7 @@ offsets are expanded back to every buffer of the lifetime table.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -224,7 +225,9 @@ def _place_items(
     return _Packing(offsets=offsets, placed=placed, counts=counts)
 
 
-def _place_one(items: dict[int, Any], root: int, offsets: dict[int, int], placed: Any, put: Any) -> None:
+def _place_one(
+    items: dict[int, Any], root: int, offsets: dict[int, int], placed: Any, put: Callable[[int, int], None]
+) -> None:
     """Put item ``root`` (unless placed already) at the lowest offset where it clashes with no placed piece."""
     import numpy as np
 
