@@ -194,7 +194,7 @@ def _band(
         for t in node.inputs:
             if t not in held:
                 held[t] = (_slice(graph, t, t, need[t], f"{prefix}/in{t}", add, ops), need[t])
-        y = _band_op(graph, node, need[out], held, set(held), f"{prefix}/l{index}", add, ops)
+        y = _band_op(graph, node, need[out], held, set(), f"{prefix}/l{index}", add, ops)
         held[out] = (y, need[out])
     return held[nodes[-1].op.outputs[0]][0]
 
@@ -223,6 +223,7 @@ def _carried_bands(
     """
     bands = len(band_rows)
     region = {node.op.outputs[0] for node in nodes}
+    whole = {t for node in nodes for t in node.inputs} - region  # the region's inputs
     # Rows [0, top) of each region tensor exist after band k.
     tops = [{t: hi for t, (_, hi) in _needs(nodes, output, (0, rows[1])).items()} for rows in band_rows]
 
@@ -248,7 +249,7 @@ def _carried_bands(
             rows = new_rows(band, out)
             name = f"{prefix}/l{index}"
             if rows[0] < rows[1]:
-                y = _band_op(graph, node, rows, window, region, name, add, ops)
+                y = _band_op(graph, node, rows, window, whole, name, add, ops)
                 if out == output:
                     pieces.append(y)
                     continue
@@ -281,18 +282,19 @@ def _band_op(
     node: _Node,
     rows: Rows,
     window: dict[int, tuple[int, Rows]],
-    region: set[int],
+    whole: set[int],
     name: str,
     add: Callable[[NewTensor], int],
     ops: list[NewOp],
 ) -> int:
     """Append the ops computing rows ``rows`` of ``node``'s output from the ``window`` rows of its
-    region inputs (or straight from a whole region input); returns the new rows' tensor."""
+    inputs (an input in ``whole``: sliced straight from that whole tensor); returns the new rows'
+    tensor."""
     out = node.op.outputs[0]
     wanted, top, bottom = _input_rows(node, rows)
     sources = []
     for position, t in enumerate(node.inputs):
-        if t not in region:  # a region input, whole: slice the rows straight from it
+        if t in whole:  # a region input, whole: slice the rows straight from it
             sources.append(_slice(graph, t, t, wanted, f"{name}/x{position}", add, ops))
             continue
         tensor, have = window[t]
