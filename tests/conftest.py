@@ -13,6 +13,7 @@ import pytest
 from arena.model.records import Model, Operator, Subgraph, Tensor
 
 if TYPE_CHECKING:
+    from arena.model.rewrite import GraphRewrite
     from arena.proofs.emulator.build import Library
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -47,19 +48,18 @@ def shared_dir() -> Path:
     return shared_models_dir()
 
 
-def proven_split_heads(model: Model, rewrite: object, seed: int) -> tuple[int | None, int | None]:
+def proven_split_heads(model: Model, rewrite: GraphRewrite, seed: int) -> tuple[int | None, int | None]:
     """Plan ``model`` rewritten by ``rewrite`` exactly, run it and ``model`` in the tflite-micro
     wheel on seeded inputs, and assert the outputs bit-identical and TFLM's head equal to the plan.
 
     Returns TFLM's measured heads (original, shrunk) for further checks.
     """
     from arena.model.reader import read_model_bytes
-    from arena.model.rewrite import GraphRewrite, rewrite_graph
+    from arena.model.rewrite import rewrite_graph
     from arena.plan.embed import embed_plan
     from arena.plan.pipeline import plan_model
     from arena.proofs.shrink_proof import prove_in_tflm
 
-    assert isinstance(rewrite, GraphRewrite)
     shrunk = plan_model(read_model_bytes(rewrite_graph(model.data, rewrite)), allocator="exact")
     assert shrunk.ok
     proof = prove_in_tflm(model, embed_plan(shrunk), seed=seed).against(shrunk.plan.peak_bytes)
